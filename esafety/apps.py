@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EsafetyConfig(AppConfig):
+    name = "esafety"
+    verbose_name = "Schools and people"

@@ -1,0 +1,19 @@
+from django.db.models import Q
+
+from esafety.models import Notification
+from esafety.roles import Capability
+
+
+def school_access(request):
+    """What the page shell needs: the school, the navigation's capabilities and the bell."""
+    access = getattr(request, "access", None)
+    context = {"access": access, "Capability": Capability}
+    if access is not None and request.user.is_authenticated and access.school is not None:
+        # A callable, so that the count is only queried when the page shows the bell.
+        context["unread_notifications"] = lambda: (
+            Notification.objects.for_user(request.user)
+            .unread()
+            .filter(Q(school=access.school) | Q(school__isnull=True))
+            .count()
+        )
+    return context

@@ -1,0 +1,13 @@
+"""Writing personal data to CSV safely."""
+
+# A cell starting with one of these is run as a formula by Excel and LibreOffice.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(values) -> list[str]:
+    """The row with formula-like cells made inert, so an exported name cannot run as a formula."""
+    cleaned = []
+    for value in values:
+        text = "" if value is None else str(value)
+        cleaned.append("'" + text if text.startswith(_FORMULA_STARTS) else text)
+    return cleaned

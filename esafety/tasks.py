@@ -1,0 +1,45 @@
+"""
+Celery tasks of the shared core. Each is a thin adapter: it takes ids, loads
+what it needs and calls a service; each is safe to run twice.
+"""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core import management
+from django.utils import timezone
+
+from esafety import imports, notifications, outbox
+from esafety.models import ImportJob
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_send_email(notification_id: int) -> bool:
+    return notifications.notification_send_email(notification_id)
+
+
+@shared_task
+def outbox_drain() -> int:
+    return outbox.outbox_drain()
+
+
+@shared_task(acks_late=True)
+def import_check(job_id: str) -> None:
+    imports.import_check(ImportJob.objects.get(pk=job_id))
+
+
+@shared_task(acks_late=True)
+def import_apply(job_id: str) -> None:
+    imports.import_apply(ImportJob.objects.get(pk=job_id))
+
+
+@shared_task
+def imports_purge_files() -> int:
+    cutoff = timezone.now() - timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
+    return imports.imports_purge_files(finished_before=cutoff)
+
+
+@shared_task
+def sessions_clear() -> None:
+    management.call_command("clearsessions")

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from esafety import views
+from esafety.forms import EmailAuthenticationForm
+
+admin.site.site_header = "E-safety: set-up"
+admin.site.site_title = "E-safety set-up"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("school/switch/", views.school_switch, name="school_switch"),
+    # People
+    path("pupils/", views.pupil_list, name="pupil_list"),
+    path("pupils/export.csv", views.pupil_export, name="pupil_export"),
+    path("pupils/<uuid:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("pupils/<uuid:pupil_id>/flag/", views.pupil_flag, name="pupil_flag"),
+    path("forms/", views.form_list, name="form_list"),
+    path("forms/<int:form_id>/", views.form_detail, name="form_detail"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/<uuid:staff_id>/", views.staff_detail, name="staff_detail"),
+    # MIS import
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/template/<slug:kind>.csv", views.import_template, name="import_template"),
+    path("imports/<uuid:job_id>/", views.import_detail, name="import_detail"),
+    path("imports/<uuid:job_id>/progress/", views.import_progress, name="import_progress"),
+    path("imports/<uuid:job_id>/confirm/", views.import_confirm, name="import_confirm"),
+    path("imports/<uuid:job_id>/cancel/", views.import_cancel, name="import_cancel"),
+    # Notifications and audit
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/<int:notification_id>/open/", views.notification_open, name="notification_open"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
+    path("access-log/", views.access_log, name="access_log"),
+    # Accounts
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

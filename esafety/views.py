@@ -1,0 +1,339 @@
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from esafety import imports
+from esafety.access import SESSION_KEY, capability_required, school_required
+from esafety.audit import access_log_record
+from esafety.csv_export import csv_safe
+from esafety.filters import AccessLogFilter, PupilFilter, StaffFilter
+from esafety.forms import AdditionalNeedsForm, ImportConfirmForm, ImportUploadForm
+from esafety.history import history_for, save_with_history
+from esafety.home import panels_for
+from esafety.models import AccessLogEntry, ImportJob
+from esafety.notifications import notification_mark_read, notifications_mark_all_read
+from esafety.roles import Capability
+from esafety.selectors import (
+    access_log_for_school,
+    forms_for,
+    get_form_or_404,
+    get_import_job_or_404,
+    get_pupil_or_404,
+    get_staff_or_404,
+    import_jobs_for,
+    notifications_for,
+    pupils_for,
+    staff_for,
+)
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+# --- Shell ---------------------------------------------------------------
+
+
+@school_required
+def home(request):
+    return render(request, "esafety/home.html", {"panels": panels_for(request)})
+
+
+@require_POST
+def school_switch(request):
+    school_id = request.POST.get("school")
+    if not any(str(s.pk) == school_id for s in request.access.schools):
+        raise PermissionDenied
+    request.session[SESSION_KEY] = int(school_id)
+    return redirect("home")
+
+
+@login_not_required
+@require_GET
+def healthz(request):
+    """For the load balancer: the app answers and the database is reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+# --- Pupils, forms and staff ------------------------------------------------
+
+
+@capability_required(Capability.VIEW_PUPILS)
+def pupil_list(request):
+    pupils = PupilFilter(
+        request.GET,
+        queryset=pupils_for(request.access),
+        school=request.access.school,
+        may_see_flag=request.access.can(Capability.FLAG_VULNERABLE),
+    )
+    return render(
+        request,
+        "esafety/pupil_list.html",
+        {"filter": pupils, "page": _page(request, pupils.qs), "query": _query_without_page(request)},
+    )
+
+
+@capability_required(Capability.VIEW_PUPILS)
+def pupil_detail(request, pupil_id):
+    pupil = get_pupil_or_404(request.access, pupil_id)
+    may_flag = request.access.can(Capability.FLAG_VULNERABLE)
+    hidden = () if may_flag else ("additional_needs", "additional_needs_note")
+    return render(
+        request,
+        "esafety/pupil_detail.html",
+        {
+            "pupil": pupil,
+            "may_flag": may_flag,
+            "flag_form": AdditionalNeedsForm(instance=pupil) if may_flag else None,
+            "history": history_for(pupil, hidden_fields=hidden),
+        },
+    )
+
+
+@require_POST
+@capability_required(Capability.FLAG_VULNERABLE)
+def pupil_flag(request, pupil_id):
+    pupil = get_pupil_or_404(request.access, pupil_id)
+    form = AdditionalNeedsForm(request.POST, instance=pupil)
+    if not form.is_valid():
+        return render(
+            request,
+            "esafety/pupil_detail.html",
+            {"pupil": pupil, "may_flag": True, "flag_form": form, "history": history_for(pupil)},
+            status=400,
+        )
+    save_with_history(form.instance, actor=request.user, reason="Additional needs flag changed")
+    messages.success(request, f"The safeguarding flag for {pupil.full_name} has been saved.")
+    return redirect("pupil_detail", pupil_id=pupil.pk)
+
+
+@capability_required(Capability.EXPORT_PEOPLE)
+def pupil_export(request):
+    """The filtered pupil list as CSV. Personal data: every export is in the access log."""
+    pupils = PupilFilter(
+        request.GET,
+        queryset=pupils_for(request.access),
+        school=request.access.school,
+        may_see_flag=request.access.can(Capability.FLAG_VULNERABLE),
+    ).qs
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="pupils-{stamp}.csv"'
+    response.write("\ufeff")  # so that Excel reads UTF-8 names correctly
+    writer = csv.writer(response)
+    writer.writerow(["MIS id", "UPN", "Last name", "First name", "Preferred name", "Date of birth", "Year group", "Form", "Leaving date"])
+    count = 0
+    for pupil in pupils.iterator(chunk_size=500):
+        writer.writerow(
+            csv_safe(
+                [
+                    pupil.mis_id,
+                    pupil.upn,
+                    pupil.last_name,
+                    pupil.first_name,
+                    pupil.preferred_name,
+                    pupil.date_of_birth.strftime("%d/%m/%Y"),
+                    str(pupil.year_group),
+                    pupil.form.name if pupil.form else "",
+                    pupil.leaving_date.strftime("%d/%m/%Y") if pupil.leaving_date else "",
+                ]
+            )
+        )
+        count += 1
+    access_log_record(
+        actor=request.user,
+        school=request.access.school,
+        kind=AccessLogEntry.Kind.EXPORT,
+        summary=f"Exported {count} pupils as CSV ({_query_without_page(request) or 'no filters'})",
+        request=request,
+    )
+    return response
+
+
+@capability_required(Capability.VIEW_PUPILS)
+def form_list(request):
+    return render(request, "esafety/form_list.html", {"forms": forms_for(request.access)})
+
+
+@capability_required(Capability.VIEW_PUPILS)
+def form_detail(request, form_id):
+    form = get_form_or_404(request.access, form_id)
+    pupils = pupils_for(request.access).current().filter(form=form).order_by("last_name", "first_name")
+    return render(
+        request,
+        "esafety/form_detail.html",
+        {"form_group": form, "pupils": pupils, "history": history_for(form)},
+    )
+
+
+@capability_required(Capability.VIEW_STAFF)
+def staff_list(request):
+    staff = StaffFilter(request.GET, queryset=staff_for(request.access))
+    return render(
+        request,
+        "esafety/staff_list.html",
+        {"filter": staff, "page": _page(request, staff.qs), "query": _query_without_page(request)},
+    )
+
+
+@capability_required(Capability.VIEW_STAFF)
+def staff_detail(request, staff_id):
+    member = get_staff_or_404(request.access, staff_id)
+    return render(request, "esafety/staff_detail.html", {"member": member, "history": history_for(member)})
+
+
+# --- MIS import ----------------------------------------------------------------
+
+
+@capability_required(Capability.IMPORT_MIS)
+def import_list(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None, max_rows=settings.IMPORT_MAX_ROWS)
+    if request.method == "POST" and form.is_valid():
+        job = imports.import_start(
+            school=request.access.school,
+            kind=form.cleaned_data["kind"],
+            file_name=form.cleaned_data["file"].name,
+            text=form.cleaned_data["text"],
+            actor=request.user,
+        )
+        messages.info(request, "The file has been uploaded and is being checked.")
+        return redirect("import_detail", job_id=job.pk)
+    return render(
+        request,
+        "esafety/import_list.html",
+        {
+            "form": form,
+            "page": _page(request, import_jobs_for(request.access), size=20),
+            "kinds": ImportJob.Kind.choices,
+            "columns": imports.COLUMNS,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@capability_required(Capability.IMPORT_MIS)
+def import_template(request, kind):
+    if kind not in ImportJob.Kind.values:
+        return HttpResponse("There is no import template of that name.", status=404, content_type="text/plain")
+    response = HttpResponse(imports.template_csv(kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    return response
+
+
+@capability_required(Capability.IMPORT_MIS)
+def import_detail(request, job_id):
+    job = get_import_job_or_404(request.access, job_id)
+    confirm_form = ImportConfirmForm(job=job) if job.status == ImportJob.Status.READY else None
+    return render(request, "esafety/import_detail.html", _import_context(job, confirm_form))
+
+
+def _import_context(job, confirm_form=None):
+    return {
+        "job": job,
+        "progress": imports.import_progress(job),
+        "confirm_form": confirm_form,
+        "history": history_for(job),
+        "column_of": {c.key: c.header for c in imports.COLUMNS[job.kind]},
+    }
+
+
+@capability_required(Capability.IMPORT_MIS)
+def import_progress(request, job_id):
+    """The progress bar, polled by htmx while the check or the import runs."""
+    job = get_import_job_or_404(request.access, job_id)
+    response = render(request, "esafety/_import_progress.html", {"job": job, "progress": imports.import_progress(job)})
+    if not job.is_running and request.htmx:
+        # Finished: reload the page so that the preview or the result shows.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@capability_required(Capability.IMPORT_MIS)
+def import_confirm(request, job_id):
+    job = get_import_job_or_404(request.access, job_id)
+    if job.status != ImportJob.Status.READY:
+        messages.warning(request, "This import has already been confirmed or cancelled.")
+        return redirect("import_detail", job_id=job.pk)
+    form = ImportConfirmForm(request.POST, job=job)
+    if not form.is_valid():
+        return render(request, "esafety/import_detail.html", _import_context(job, form), status=400)
+    imports.import_confirm(
+        job=job,
+        accept=form.cleaned_data["accept"],
+        mark_missing_as_left=form.cleaned_data.get("mark_missing_as_left", False),
+        actor=request.user,
+    )
+    messages.info(request, "The import has started. You will be notified when it is done.")
+    return redirect("import_detail", job_id=job.pk)
+
+
+@require_POST
+@capability_required(Capability.IMPORT_MIS)
+def import_cancel(request, job_id):
+    job = get_import_job_or_404(request.access, job_id)
+    try:
+        imports.import_cancel(job=job, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The import was cancelled and the uploaded file removed. Nothing was imported.")
+    return redirect("import_detail", job_id=job.pk)
+
+
+# --- Notifications and the access log ----------------------------------------
+
+
+@school_required
+def notification_list(request):
+    notifications = notifications_for(request.access, request.user)
+    return render(request, "esafety/notification_list.html", {"page": _page(request, notifications)})
+
+
+@require_POST
+@school_required
+def notification_open(request, notification_id):
+    notification = get_object_or_404(notifications_for(request.access, request.user), pk=notification_id)
+    notification_mark_read(notification=notification)
+    if notification.link and url_has_allowed_host_and_scheme(notification.link, allowed_hosts={request.get_host()}):
+        return redirect(notification.link)
+    return redirect("notification_list")
+
+
+@require_POST
+@school_required
+def notifications_read_all(request):
+    count = notifications_mark_all_read(user=request.user, school=request.access.school)
+    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(request.POST.get("next"), {request.get_host()}) else reverse("notification_list"))
+
+
+@capability_required(Capability.VIEW_ACCESS_LOG)
+def access_log(request):
+    entries = AccessLogFilter(request.GET, queryset=access_log_for_school(request.access))
+    return render(
+        request,
+        "esafety/access_log.html",
+        {"filter": entries, "page": _page(request, entries.qs), "query": _query_without_page(request)},
+    )
