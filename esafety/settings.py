@@ -7,6 +7,7 @@ variable. With nothing set, the app runs on an SQLite file with background
 tasks run in-process, which is what `make run` uses.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -18,9 +19,11 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# A development key is only acceptable when DEBUG is on; production must set one.
+# pytest (8.2 and later) sets PYTEST_VERSION for the length of a test run.
+TESTING = "PYTEST_VERSION" in os.environ
+# A development key is only acceptable on a laptop or in tests; production must set one.
 SECRET_KEY = env.str("SECRET_KEY", default="") or (
-    "django-insecure-development-only-key" if DEBUG or env.bool("ALLOW_INSECURE_KEY", default=False) else ""
+    "django-insecure-development-only-key" if DEBUG or TESTING else ""
 )
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured

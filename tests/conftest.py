@@ -1,0 +1,111 @@
+"""
+The fixed cast of every test: school A (in a trust) with one user per role,
+and school B with its own users, who are outsiders to everything of A's.
+
+    cast.a.users["dsl"]       the DSL of school A
+    cast.b.users["teacher"]   a teacher at school B
+    cast.a.pupil              Alice Aardvark, Year 7, form 7A, school A
+    cast.b.pupil              Bob Badger, Year 7, form 7B, school B
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+
+from esafety.celery import app as celery_app
+
+# Browser tests run the app in a thread beside the test (live_server).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords_and_eager_tasks(settings):
+    # Argon2 is what production uses (tested in tests/esafety/test_auth.py); it is too slow for every fixture.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Celery reads its own config once: set it on the app, not on Django's settings.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@dataclass
+class SchoolCast:
+    school: object
+    trust: object
+    users: dict = field(default_factory=dict)
+    year7: object = None
+    form: object = None
+    pupil: object = None
+    leaver: object = None
+    parent: object = None
+    staff_member: object = None
+    import_job: object = None
+    notification: object = None
+
+
+@dataclass
+class Cast:
+    a: SchoolCast
+    b: SchoolCast
+
+    def everyone(self):
+        """(label, user) for every user of both schools."""
+        return [(f"a.{k}", u) for k, u in self.a.users.items()] + [(f"b.{k}", u) for k, u in self.b.users.items()]
+
+
+ROLE_USERS = {
+    "teacher": "staff",
+    "dsl": "dsl",
+    "head": "head",
+    "it": "it",
+    "office": "office",
+    "governor": "governor",
+    "lead": "lead",
+}
+
+
+def _build_school(letter: str, pupil_name: tuple[str, str], trust) -> SchoolCast:
+    from esafety.models import ImportJob, Membership, Notification, Trust
+    from esafety.roles import Role
+    from tests import factories as f
+
+    if trust is None:
+        trust = Trust.objects.create(name=f"Trust {letter.upper()}")
+    school = f.make_school(name=f"School {letter.upper()}", urn=f"90000{ord(letter)}", trust=trust)
+    cast = SchoolCast(school=school, trust=trust)
+    for label, role in ROLE_USERS.items():
+        user = f.make_user(f"{label}@{letter}.example", f"{label.title()} {letter.upper()}")
+        Membership.objects.create(user=user, school=school, role=role)
+        cast.users[label] = user
+    trust_user = f.make_user(f"trust@{letter}.example", f"Trust {letter.upper()}")
+    Membership.objects.create(user=trust_user, trust=trust, role=Role.TRUST)
+    cast.users["trust"] = trust_user
+
+    cast.year7 = f.make_year_group(school, 7)
+    cast.staff_member = f.make_staff(school, "Tutor", f"Teacher{letter.upper()}", mis_id=f"T{letter.upper()}", user=cast.users["teacher"])
+    cast.form = f.make_form(school, f"7{letter.upper()}", cast.year7, tutor=cast.staff_member)
+    cast.pupil = f.make_pupil(school, *pupil_name, form=cast.form, mis_id=f"{letter}001")
+    cast.leaver = f.make_pupil(school, "Left", f"Leaver{letter.upper()}", form=cast.form, mis_id=f"{letter}002", leaving_date="2020-07-20")
+    cast.parent = f.make_parent(cast.pupil, "Parent", pupil_name[1], mis_id=f"C{letter}001")
+    cast.import_job = f.make_import_job(school, cast.users["office"], status=ImportJob.Status.READY)
+    cast.notification = Notification.objects.create(school=school, recipient=cast.users["office"], title=f"Hello office {letter}")
+    return cast
+
+
+@pytest.fixture
+def cast(db):
+    a = _build_school("a", ("Alice", "Aardvark"), trust=None)
+    b = _build_school("b", ("Bob", "Badger"), trust=None)
+    return Cast(a=a, b=b)
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a user: `login(cast.a.users["dsl"])`."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
