@@ -569,7 +569,7 @@ class ImportJob(models.Model):
         default=False,
         help_text="Only for a full export of every pupil on roll.",
     )
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     finished_at = models.DateTimeField("finished", null=True, blank=True)
     failure = models.TextField("why it failed", blank=True)
     file_removed_at = models.DateTimeField(null=True, blank=True)

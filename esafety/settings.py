@@ -180,12 +180,13 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env.bool("MANIFEST_STATIC", default=not DEBUG)
+            if env.bool("MANIFEST_STATIC", default=not (DEBUG or TESTING))
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Without collectstatic (a laptop, the tests), serve straight from static/.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 # An MIS export of a large school is well under this; anything bigger is refused with a message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

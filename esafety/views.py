@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,7 +62,7 @@ def home(request):
 def school_switch(request):
     school_id = request.POST.get("school")
     if not any(str(s.pk) == school_id for s in request.access.schools):
-        raise PermissionDenied
+        raise Http404("No such school for this user.")
     request.session[SESSION_KEY] = int(school_id)
     return redirect("home")
 
