@@ -10,6 +10,10 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file exported from the MIS",
         help_text="Comma-separated (.csv), with a header row. Download a template below to see the columns.",
+        error_messages={
+            "empty": "The file is empty: it needs a header row with the column names, then one row per person.",
+            "required": "Choose the CSV file to upload.",
+        },
     )
 
     def __init__(self, *args, max_rows: int, **kwargs):

@@ -8,6 +8,7 @@ tasks run in-process, which is what `make run` uses.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -102,8 +103,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees the
-    # same test database as the test itself.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test.sqlite3")}
+    # same test database as the test itself; one per test run, so runs never collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"esafety-test-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
