@@ -30,7 +30,7 @@ def notification_send_email(notification_id: int) -> bool:
     """Send a notification's e-mail once, however often the task runs. Returns whether it sent."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient", "school")
             .filter(pk=notification_id, emailed_at__isnull=True)
             .first()

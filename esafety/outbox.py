@@ -33,8 +33,10 @@ def outbox_dispatch(message_id: int) -> bool:
         message.attempts += 1
         try:
             if not app.conf.task_always_eager:
-                # retry=False: fail at once when Redis is down instead of blocking the request.
-                app.send_task(message.task_name, kwargs=message.kwargs, retry=False)
+                # A fresh connection, and retry=False: fail at once when Redis is down
+                # (instead of blocking the request), and recover as soon as it is back.
+                with app.connection_for_write() as connection:
+                    app.send_task(message.task_name, kwargs=message.kwargs, connection=connection, retry=False)
         except Exception as exc:  # noqa: BLE001 - any broker error leaves the message for the drain
             logger.warning("Broker unavailable, message %s stays in the outbox: %s", message.pk, exc)
             message.last_error = str(exc)[:1000]
