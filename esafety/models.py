@@ -342,6 +342,10 @@ class StaffMember(models.Model):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def get_by_natural_key(self, email):
+        # People type their address with capitals now and then; addresses are stored in lower case.
+        return self.get(email__iexact=email)
+
     def create_user(self, email, password=None, **extra):
         if not email:
             raise ValueError("A user needs an e-mail address.")

@@ -1,0 +1,78 @@
+"""
+Pages run a fixed number of queries, however much data the school has.
+
+Each page is measured with the cast's small school, then again after adding
+many more pupils, parents, staff, forms, notifications, imports and
+access-log entries: the count must not change, and must stay within the
+budget written here.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from esafety.models import AccessLogEntry, Notification
+from tests import factories as f
+
+# Every page runs 7 queries of its own shell: the session, the user, their
+# memberships, the bell's unread count, and the session's new expiry
+# (savepoint, update, release). The budgets below are those 7 plus:
+PAGES = [
+    ("teacher", "home", None, 7 + 3),  # unread notifications; pupils and staff on roll
+    ("dsl", "home", None, 7 + 5),  # … and pupils with additional needs, recent access log
+    ("head", "home", None, 7 + 5),
+    ("office", "home", None, 7 + 4),  # … and imports in progress
+    ("it", "home", None, 7 + 3),
+    ("governor", "home", None, 7 + 1),  # unread notifications only
+    ("lead", "home", None, 7 + 3),
+    ("trust", "home", None, 7 + 6),  # … and the trust's schools (one more query for them)
+    ("teacher", "pupil_list", None, 7 + 4),  # year groups and forms for the filters, count, page
+    ("dsl", "pupil_detail", lambda c: {"pupil_id": c.a.pupil.pk}, 7 + 3),  # pupil, contacts, history
+    ("teacher", "form_list", None, 7 + 1),
+    ("teacher", "form_detail", lambda c: {"form_id": c.a.form.pk}, 7 + 3),  # form, pupils, history
+    ("teacher", "staff_list", None, 7 + 2),  # count, page
+    ("teacher", "staff_detail", lambda c: {"staff_id": c.a.staff_member.pk}, 7 + 2),  # member, history
+    ("office", "import_list", None, 7 + 2),
+    ("office", "import_detail", lambda c: {"job_id": c.a.import_job.pk}, 7 + 2),  # job, history
+    ("office", "notification_list", None, 7 + 2),
+    ("head", "access_log", None, 7 + 2),
+]
+
+
+def grow(cast, n=40, start=0):
+    school = cast.a.school
+    for i in range(start, start + n):
+        year = f.make_year_group(school, 7 + i % 5)
+        form = f.make_form(school, f"X{i}", year, tutor=f.make_staff(school, f"T{i}", "Tutor", mis_id=f"X{i}"))
+        pupil = f.make_pupil(school, f"Grown{i}", "Pupil", form=form if i % 2 else cast.a.form, mis_id=f"g{i}")
+        f.make_parent(pupil, "Grown", f"Parent{i}", mis_id=f"GP{i}")
+        f.make_parent(cast.a.pupil, "Extra", f"Carer{i}", mis_id=f"EC{i}", relationship="carer")
+        for user in cast.a.users.values():
+            Notification.objects.create(school=school, recipient=user, title=f"Note {i}")
+            AccessLogEntry.objects.create(actor=user, school=school, kind="view", summary=f"Looked {i}")
+        f.make_import_job(school, cast.a.users["office"])
+        pupil.first_name = f"Renamed{i}"
+        pupil.save()
+        cast.a.pupil.last_name = f"Aardvark{i}"
+        cast.a.pupil.save()
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize("role,name,kwargs,budget", PAGES, ids=[f"{p[0]}-{p[1]}" for p in PAGES])
+def test_the_page_runs_a_fixed_number_of_queries(cast, client, role, name, kwargs, budget):
+    url = reverse(name, kwargs=kwargs(cast) if kwargs else None)
+    client.force_login(cast.a.users[role])
+    grow(cast, n=1)  # one of everything, so that no list is empty
+    count_queries(client, url)  # warm: content types and the like are cached after the first request
+    small = count_queries(client, url)
+    grow(cast, n=40, start=1)
+    large = count_queries(client, url)
+    assert small == large, f"{name} ran {small} queries with a small school and {large} with a larger one"
+    assert large <= budget, f"{name} ran {large} queries, over its budget of {budget}"
