@@ -1,12 +1,14 @@
 """The append-only access log: views of restricted records and exports of personal data."""
 
+from axes.helpers import get_client_ip_address
 from django.contrib.contenttypes.models import ContentType
 
 from esafety.models import AccessLogEntry
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    # The same reading of proxy headers as the login lockout (TRUSTED_PROXY_COUNT).
+    return get_client_ip_address(request) if request is not None else None
 
 
 def access_log_record(*, actor, school, kind: str, summary: str, obj=None, request=None) -> AccessLogEntry:

@@ -11,9 +11,6 @@ def school_access(request):
     if access is not None and request.user.is_authenticated and access.school is not None:
         # A callable, so that the count is only queried when the page shows the bell.
         context["unread_notifications"] = lambda: (
-            Notification.objects.for_user(request.user)
-            .unread()
-            .filter(Q(school=access.school) | Q(school__isnull=True))
-            .count()
+            Notification.objects.for_user(request.user).unread().filter(Q(school=access.school) | Q(school__isnull=True)).count()
         )
     return context

@@ -52,7 +52,9 @@ class SchoolPlan:
     years_of_history: int = 0
 
 
-SMALL = SchoolPlan("Oakfield Primary School", "100001", School.Phase.PRIMARY, "oakfield.example", (0, 1, 2, 3, 4, 5, 6), 2, 29, 40)
+SMALL = SchoolPlan(
+    "Oakfield Primary School", "100001", School.Phase.PRIMARY, "oakfield.example", (0, 1, 2, 3, 4, 5, 6), 2, 29, 40
+)
 PARTNER = SchoolPlan("Brookside Infant School", "100002", School.Phase.PRIMARY, "brookside.example", (0, 1, 2), 1, 20, 12)
 LARGE = SchoolPlan(
     "Castle Hill Academy", "100003", School.Phase.SECONDARY, "castlehill.example", (7, 8, 9, 10, 11, 12, 13), 8, 27, 120, 5
@@ -107,7 +109,19 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
             for _ in range(plan.forms_per_year * plan.pupils_per_form):
                 serial += 1
                 left = date(year_start - years_ago + 1, 7, 20)
-                pupils.append(_pupil(rng, school, year_groups[max(plan.year_groups)], None, max(plan.year_groups), year_start - years_ago, serial, leaving=left, lowest=lowest))
+                pupils.append(
+                    _pupil(
+                        rng,
+                        school,
+                        year_groups[max(plan.year_groups)],
+                        None,
+                        max(plan.year_groups),
+                        year_start - years_ago,
+                        serial,
+                        leaving=left,
+                        lowest=lowest,
+                    )
+                )
         pupils = bulk_create_with_history(pupils, Pupil, batch_size=500)
         _build_contacts(school, pupils, rng)
         logins = _build_logins(plan, school, staff, trust)
@@ -151,7 +165,9 @@ def _build_staff(plan, school, rng, today) -> list[StaffMember]:
                 first_name=first,
                 last_name=last,
                 email=f"{first[0].lower()}.{last.lower()}{index}@{plan.domain}",
-                job_title=jobs[index] if index < len(jobs) else rng.choice(["Teacher", "Teacher", "Teaching assistant", "Teacher", "Lunchtime supervisor"]),
+                job_title=jobs[index]
+                if index < len(jobs)
+                else rng.choice(["Teacher", "Teacher", "Teaching assistant", "Teacher", "Lunchtime supervisor"]),
                 start_date=today - timedelta(days=rng.randrange(200, 5000)),
                 mis_id=code,
             )
@@ -186,7 +202,11 @@ def _build_contacts(school, pupils, rng) -> None:
                 contacts.append(contact)
                 family.append((contact, relationship))
         for priority, (contact, relationship) in enumerate(family, start=1):
-            links.append(PupilContact(pupil=pupil, contact=contact, relationship=relationship, parental_responsibility=True, priority=priority))
+            links.append(
+                PupilContact(
+                    pupil=pupil, contact=contact, relationship=relationship, parental_responsibility=True, priority=priority
+                )
+            )
     bulk_create_with_history(contacts, ParentCarer, batch_size=500)
     bulk_create_with_history(links, PupilContact, batch_size=500)
 

@@ -19,7 +19,12 @@ class PupilFilter(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         label="Sort by",
         fields=(("last_name", "name"), ("year_group__ncy", "year"), ("form__name", "form"), ("date_of_birth", "dob")),
-        field_labels={"last_name": "Name", "year_group__ncy": "Year group", "form__name": "Form", "date_of_birth": "Date of birth"},
+        field_labels={
+            "last_name": "Name",
+            "year_group__ncy": "Year group",
+            "form__name": "Form",
+            "date_of_birth": "Date of birth",
+        },
         empty_label="Name",
     )
 

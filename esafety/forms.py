@@ -1,4 +1,7 @@
+import csv
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from esafety.imports import ImportFileError, decode_upload, parse_csv
@@ -28,12 +31,19 @@ class ImportUploadForm(forms.Form):
         if not upload.name.lower().endswith((".csv", ".txt", ".tsv")):
             self.add_error("file", "This is not a CSV file. In the MIS, export the report as CSV (comma separated).")
             return data
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            self.add_error(
+                "file",
+                f"This file is {upload.size / 1048576:.0f} MB; the most we take is {settings.IMPORT_MAX_BYTES / 1048576:.0f} MB. "
+                "Export only the columns in the template, or split the file.",
+            )
+            return data
         try:
             text = decode_upload(upload.read())
             parse_csv(text, data["kind"], max_rows=self.max_rows)
         except ImportFileError as exc:
             self.add_error("file", str(exc))
-        except Exception:  # the csv module's errors on a binary or broken file
+        except (csv.Error, ValueError):  # the csv module's errors on a binary or broken file
             self.add_error("file", "This file could not be read as CSV. Export it again from the MIS as CSV.")
         else:
             data["text"] = text

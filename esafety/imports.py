@@ -15,6 +15,7 @@ usual variants (see `docs/mis-import.md` and the downloadable templates).
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from datetime import datetime
 from django import forms
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from esafety.calendar import parse_year_group
@@ -29,6 +31,8 @@ from esafety.history import save_with_history
 from esafety.models import FormGroup, ImportJob, ParentCarer, Pupil, PupilContact, StaffMember, YearGroup
 from esafety.notifications import notify
 from esafety.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
 
 MAX_LISTED_ERRORS = 500
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
@@ -60,25 +64,74 @@ def _normalise(header: str) -> str:
 
 COLUMNS: dict[str, list[Column]] = {
     ImportJob.Kind.PUPILS: [
-        Column("mis_id", "Adno", ("Admission Number", "MIS ID", "Pupil ID", "Student ID"), True, "001234", "The pupil's admission number or MIS id; re-imports match on it."),
+        Column(
+            "mis_id",
+            "Adno",
+            ("Admission Number", "MIS ID", "Pupil ID", "Student ID"),
+            True,
+            "001234",
+            "The pupil's admission number or MIS id; re-imports match on it.",
+        ),
         Column("upn", "UPN", ("Unique Pupil Number",), False, "A123456789012", "Unique pupil number."),
         Column("last_name", "Legal Surname", ("Surname", "Last Name", "Legal Last Name"), True, "Smith"),
         Column("first_name", "Legal Forename", ("Forename", "First Name", "Legal First Name"), True, "Amelia"),
         Column("preferred_name", "Preferred Forename", ("Preferred First Name", "Preferred Name", "Known As"), False, "Millie"),
         Column("date_of_birth", "DOB", ("Date of Birth",), True, "14/03/2014", "dd/mm/yyyy"),
-        Column("year", "Year", ("Year Group", "NC Year", "Curriculum Year"), True, "7", "R for Reception, N for Nursery, 1 to 13 (or Year 7)."),
-        Column("form", "Reg", ("Reg Group", "Registration Group", "Registration Form", "Form", "Tutor Group", "Class"), False, "7A", "A new form is created when needed."),
+        Column(
+            "year",
+            "Year",
+            ("Year Group", "NC Year", "Curriculum Year"),
+            True,
+            "7",
+            "R for Reception, N for Nursery, 1 to 13 (or Year 7).",
+        ),
+        Column(
+            "form",
+            "Reg",
+            ("Reg Group", "Registration Group", "Registration Form", "Form", "Tutor Group", "Class"),
+            False,
+            "7A",
+            "A new form is created when needed.",
+        ),
         Column("admission_date", "Admission Date", ("Date of Admission", "Start Date", "Entry Date"), False, "01/09/2025"),
-        Column("leaving_date", "Leaving Date", ("Date of Leaving", "Leave Date"), False, "", "Set for pupils who have left: they are marked as leavers."),
+        Column(
+            "leaving_date",
+            "Leaving Date",
+            ("Date of Leaving", "Leave Date"),
+            False,
+            "",
+            "Set for pupils who have left: they are marked as leavers.",
+        ),
     ],
     ImportJob.Kind.CONTACTS: [
-        Column("mis_id", "Contact ID", ("Contact Adno", "Contact MIS ID", "Person ID", "Contact Person ID"), True, "C0456", "The contact's id in the MIS; re-imports match on it."),
-        Column("pupil_mis_id", "Pupil Adno", ("Adno", "Pupil MIS ID", "Student ID", "Pupil ID"), True, "001234", "The Adno of the pupil this contact belongs to: one row per pupil."),
+        Column(
+            "mis_id",
+            "Contact ID",
+            ("Contact Adno", "Contact MIS ID", "Person ID", "Contact Person ID"),
+            True,
+            "C0456",
+            "The contact's id in the MIS; re-imports match on it.",
+        ),
+        Column(
+            "pupil_mis_id",
+            "Pupil Adno",
+            ("Adno", "Pupil MIS ID", "Student ID", "Pupil ID"),
+            True,
+            "001234",
+            "The Adno of the pupil this contact belongs to: one row per pupil.",
+        ),
         Column("title", "Title", (), False, "Mrs"),
         Column("first_name", "Forename", ("First Name", "Contact Forename"), False, "Jane"),
         Column("last_name", "Surname", ("Last Name", "Contact Surname"), True, "Smith"),
         Column("relationship", "Relationship", ("Relationship to Pupil", "Relation"), True, "Mother"),
-        Column("parental_responsibility", "Parental Responsibility", ("Has Parental Responsibility", "PR"), False, "Yes", "Yes or No."),
+        Column(
+            "parental_responsibility",
+            "Parental Responsibility",
+            ("Has Parental Responsibility", "PR"),
+            False,
+            "Yes",
+            "Yes or No.",
+        ),
         Column("priority", "Priority", ("Contact Priority", "Priority Order"), False, "1"),
         Column("email", "Email", ("Email Address", "Primary Email", "E-mail"), False, "jane.smith@example.org"),
         Column("phone", "Telephone", ("Phone", "Mobile", "Primary Telephone", "Telephone Number"), False, "07700 900123"),
@@ -90,14 +143,28 @@ COLUMNS: dict[str, list[Column]] = {
         Column("last_name", "Surname", ("Legal Surname", "Last Name"), True, "Smith"),
         Column("email", "Work Email", ("Email", "Email Address", "School Email"), False, "j.smith@school.example"),
         Column("job_title", "Role", ("Job Title", "Post", "Position"), False, "Teacher of Maths"),
-        Column("line_manager", "Line Manager Code", ("Line Manager", "Manager Code"), False, "ABC", "The staff code of their line manager."),
+        Column(
+            "line_manager",
+            "Line Manager Code",
+            ("Line Manager", "Manager Code"),
+            False,
+            "ABC",
+            "The staff code of their line manager.",
+        ),
         Column("start_date", "Start Date", ("Employment Start", "Employment Start Date"), False, "01/09/2020"),
         Column("leaving_date", "Leaving Date", ("End Date", "Employment End", "Employment End Date"), False, ""),
     ],
     ImportJob.Kind.FORMS: [
         Column("name", "Reg Group", ("Form", "Registration Group", "Tutor Group", "Class", "Name"), True, "7A"),
         Column("year", "Year", ("Year Group", "NC Year"), True, "7"),
-        Column("tutor", "Tutor Staff Code", ("Tutor", "Tutor Code", "Form Tutor Code", "Teacher Code"), False, "JSM", "The staff code of the form tutor or class teacher."),
+        Column(
+            "tutor",
+            "Tutor Staff Code",
+            ("Tutor", "Tutor Code", "Form Tutor Code", "Teacher Code"),
+            False,
+            "JSM",
+            "The staff code of the form tutor or class teacher.",
+        ),
     ],
 }
 
@@ -201,6 +268,8 @@ RELATIONSHIP_WORDS = {
     "otherrelative": PupilContact.Relationship.OTHER_RELATIVE,
     "socialworker": PupilContact.Relationship.SOCIAL_WORKER,
     "other": PupilContact.Relationship.OTHER,
+    "parent": PupilContact.Relationship.PARENT,
+    "parentcarer": PupilContact.Relationship.PARENT,
     "othercontact": PupilContact.Relationship.OTHER,
 }
 
@@ -211,7 +280,7 @@ class _RowForm(forms.Form):
     def __init__(self, values, context):
         super().__init__(data=values)
         self.context = context
-        for name, form_field in self.fields.items():
+        for form_field in self.fields.values():
             if isinstance(form_field, forms.DateField):
                 form_field.input_formats = DATE_FORMATS
                 form_field.error_messages["invalid"] = "is not a date: write it as dd/mm/yyyy, e.g. 14/03/2014."
@@ -326,6 +395,7 @@ class _Context:
     """What rows are checked and applied against, loaded in a fixed number of queries."""
 
     school: object
+    present: set = field(default_factory=set)  # the columns the file has: others are left as they are
     pupils: dict = field(default_factory=dict)
     contacts: dict = field(default_factory=dict)
     links: dict = field(default_factory=dict)
@@ -336,7 +406,7 @@ class _Context:
 
     @classmethod
     def load(cls, school, kind, parsed: ParsedFile) -> "_Context":
-        ctx = cls(school=school)
+        ctx = cls(school=school, present=set(parsed.mapping))
         ctx.year_groups = {y.ncy: y for y in YearGroup.objects.for_school(school)}
         ctx.forms = {f.name.lower(): f for f in FormGroup.objects.for_school(school)}
         ctx.staff = {s.mis_id: s for s in StaffMember.objects.for_school(school)}
@@ -345,10 +415,7 @@ class _Context:
             ctx.pupils = {p.mis_id: p for p in Pupil.objects.for_school(school)}
         if kind == ImportJob.Kind.CONTACTS:
             ctx.contacts = {c.mis_id: c for c in ParentCarer.objects.for_school(school)}
-            ctx.links = {
-                (link.pupil_id, link.contact_id): link
-                for link in PupilContact.objects.filter(pupil__school=school)
-            }
+            ctx.links = {(link.pupil_id, link.contact_id): link for link in PupilContact.objects.filter(pupil__school=school)}
         return ctx
 
 
@@ -409,14 +476,20 @@ def _progress_key(job) -> str:
 
 def _set_progress(job, done: int, total: int) -> None:
     # The cache, not the database: the import runs in one transaction, which no one else can see into.
-    cache.set(_progress_key(job), (done, total), timeout=3600)
+    try:
+        cache.set(_progress_key(job), (done, total), timeout=3600)
+    except Exception:  # noqa: BLE001 - a progress bar is not worth failing an import for
+        logger.warning("Could not record the progress of import %s", job.pk)
 
 
 def import_progress(job: ImportJob) -> int:
-    """How far the check or the import has got, in per cent."""
+    """How far the check or the import has got, in per cent (0 when the cache cannot say)."""
     if job.status in (ImportJob.Status.READY, ImportJob.Status.DONE):
         return 100
-    done, total = cache.get(_progress_key(job), (0, 1))
+    try:
+        done, total = cache.get(_progress_key(job), (0, 1))
+    except Exception:  # noqa: BLE001 - the page must still show when the cache is down
+        return 0
     return int(100 * done / max(total, 1))
 
 
@@ -426,6 +499,11 @@ def import_progress(job: ImportJob) -> int:
 _PUPIL_FIELDS = ("upn", "last_name", "first_name", "preferred_name", "date_of_birth", "admission_date", "leaving_date")
 _CONTACT_FIELDS = ("title", "first_name", "last_name", "email", "phone")
 _STAFF_FIELDS = ("title", "first_name", "last_name", "email", "job_title", "start_date", "leaving_date")
+
+
+def _fields(ctx, names) -> list[str]:
+    """The fields among `names` whose column is in the file."""
+    return [name for name in names if name in ctx.present]
 
 
 def _changed(obj, data: dict, names) -> bool:
@@ -472,28 +550,32 @@ def _row_differs(kind, existing, data, ctx) -> bool:
     if kind == ImportJob.Kind.PUPILS:
         form = ctx.forms.get(data["form"].lower()) if data["form"] else None
         return (
-            _changed(existing, data, _PUPIL_FIELDS)
+            _changed(existing, data, _fields(ctx, _PUPIL_FIELDS))
             or existing.year_group_id != getattr(ctx.year_groups.get(data["year"]), "pk", None)
-            or (existing.form_id != (form.pk if form else None))
+            or ("form" in ctx.present and existing.form_id != (form.pk if form else None))
         )
     if kind == ImportJob.Kind.CONTACTS:
         pupil = ctx.pupils[data["pupil_mis_id"]]
         link = ctx.links.get((pupil.pk, existing.pk))
         return (
-            _changed(existing, {**data, "email": data["email"].lower()}, _CONTACT_FIELDS)
+            _changed(existing, {**data, "email": data["email"].lower()}, _fields(ctx, _CONTACT_FIELDS))
             or link is None
             or link.relationship != data["relationship"]
-            or link.parental_responsibility != data["parental_responsibility"]
-            or link.priority != (data["priority"] or 1)
+            or ("parental_responsibility" in ctx.present and link.parental_responsibility != data["parental_responsibility"])
+            or ("priority" in ctx.present and link.priority != (data["priority"] or 1))
         )
     if kind == ImportJob.Kind.STAFF:
         manager = ctx.staff.get(data["line_manager"]) if data["line_manager"] else None
-        return _changed(existing, {**data, "email": data["email"].lower()}, _STAFF_FIELDS) or (
+        return _changed(existing, {**data, "email": data["email"].lower()}, _fields(ctx, _STAFF_FIELDS)) or (
             data["line_manager"] and (manager is None or existing.line_manager_id != manager.pk)
         )
     tutor = ctx.staff.get(data["tutor"]) if data["tutor"] else None
     year = ctx.year_groups.get(data["year"])
-    return existing.year_group_id != getattr(year, "pk", None) or existing.tutor_id != (tutor.pk if tutor else None) or not existing.is_active
+    return (
+        existing.year_group_id != getattr(year, "pk", None)
+        or ("tutor" in ctx.present and existing.tutor_id != (tutor.pk if tutor else None))
+        or not existing.is_active
+    )
 
 
 def _year_group(ctx: _Context, ncy: int, actor) -> YearGroup:
@@ -522,10 +604,11 @@ def _apply_row(kind, data: dict, ctx: _Context, actor) -> str:
             return "unchanged"
         action = "update" if pupil else "create"
         pupil = pupil or Pupil(school=ctx.school, mis_id=data["mis_id"])
-        for name in _PUPIL_FIELDS:
+        for name in _PUPIL_FIELDS if pupil._state.adding else _fields(ctx, _PUPIL_FIELDS):
             setattr(pupil, name, data[name])
         pupil.year_group = _year_group(ctx, data["year"], actor)
-        pupil.form = _form_group(ctx, data["form"], data["year"], actor) if data["form"] else None
+        if "form" in ctx.present or pupil._state.adding:
+            pupil.form = _form_group(ctx, data["form"], data["year"], actor) if data["form"] else None
         save_with_history(pupil, actor=actor, reason=reason)
         ctx.pupils[pupil.mis_id] = pupil
         return action
@@ -536,16 +619,18 @@ def _apply_row(kind, data: dict, ctx: _Context, actor) -> str:
         action = "update" if contact else "create"
         contact = contact or ParentCarer(school=ctx.school, mis_id=data["mis_id"])
         values = {**data, "email": data["email"].lower()}
-        if contact._state.adding or _changed(contact, values, _CONTACT_FIELDS):
-            for name in _CONTACT_FIELDS:
+        if contact._state.adding or _changed(contact, values, _fields(ctx, _CONTACT_FIELDS)):
+            for name in _CONTACT_FIELDS if contact._state.adding else _fields(ctx, _CONTACT_FIELDS):
                 setattr(contact, name, values[name])
             save_with_history(contact, actor=actor, reason=reason)
             ctx.contacts[contact.mis_id] = contact
         pupil = ctx.pupils[data["pupil_mis_id"]]
         link = ctx.links.get((pupil.pk, contact.pk)) or PupilContact(pupil=pupil, contact=contact)
         link.relationship = data["relationship"]
-        link.parental_responsibility = data["parental_responsibility"]
-        link.priority = data["priority"] or 1
+        if "parental_responsibility" in ctx.present or link._state.adding:
+            link.parental_responsibility = data["parental_responsibility"]
+        if "priority" in ctx.present or link._state.adding:
+            link.priority = data["priority"] or 1
         save_with_history(link, actor=actor, reason=reason)
         ctx.links[(pupil.pk, contact.pk)] = link
         return action
@@ -555,7 +640,7 @@ def _apply_row(kind, data: dict, ctx: _Context, actor) -> str:
             return "unchanged"
         action = "update" if member else "create"
         member = member or StaffMember(school=ctx.school, mis_id=data["mis_id"])
-        for name in _STAFF_FIELDS:
+        for name in _STAFF_FIELDS if member._state.adding else _fields(ctx, _STAFF_FIELDS):
             setattr(member, name, data[name].lower() if name == "email" else data[name])
         save_with_history(member, actor=actor, reason=reason)
         ctx.staff[member.mis_id] = member
@@ -566,7 +651,8 @@ def _apply_row(kind, data: dict, ctx: _Context, actor) -> str:
     action = "update" if form else "create"
     form = form or FormGroup(school=ctx.school, name=data["name"])
     form.year_group = _year_group(ctx, data["year"], actor)
-    form.tutor = ctx.staff.get(data["tutor"]) if data["tutor"] else None
+    if "tutor" in ctx.present or form._state.adding:
+        form.tutor = ctx.staff.get(data["tutor"]) if data["tutor"] else None
     form.is_active = True
     save_with_history(form, actor=actor, reason=reason)
     ctx.forms[form.name.lower()] = form
@@ -583,9 +669,10 @@ def _link_line_managers(valid_rows, ctx: _Context, actor) -> None:
             save_with_history(member, actor=actor, reason="MIS import")
 
 
-def _mark_missing_as_left(job: ImportJob, valid_rows, ctx: _Context, actor) -> int:
+def _mark_missing_as_left(job: ImportJob, parsed: ParsedFile, ctx: _Context, actor) -> int:
     today = timezone.localdate()
-    in_file = {data["mis_id"] for _, data in valid_rows}
+    # Everyone in the file counts as present, even on a row skipped for an error.
+    in_file = {row.get("mis_id", "") for row in parsed.rows}
     people = ctx.pupils.values() if job.kind == ImportJob.Kind.PUPILS else ctx.staff.values()
     marked = 0
     for person in list(people):
@@ -608,19 +695,25 @@ def import_start(*, school, kind: str, file_name: str, text: str, actor) -> Impo
     return job
 
 
-def import_check(job: ImportJob) -> None:
+def import_check(job_id) -> None:
     """Check every row and store the preview. Runs in the background; safe to run twice."""
+    job = ImportJob.objects.select_related("school", "created_by").get(pk=job_id)
     if job.status != ImportJob.Status.CHECKING:
         return
+    # The check only reads, so it runs outside a transaction; only the result is written under a lock.
     parsed = parse_csv(job.csv_text, job.kind)
     ctx = _Context.load(job.school, job.kind, parsed)
     valid, errors = _check_rows(job, parsed, ctx)
-    job.row_count = len(parsed.rows)
-    job.error_count = len({e.row for e in errors})
-    job.row_errors = [e.as_dict() for e in errors[:MAX_LISTED_ERRORS]]
-    job.preview = _plan(job, valid, ctx)
-    job.status = ImportJob.Status.READY
-    save_with_history(job, actor=job.created_by, reason="File checked")
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("created_by").get(pk=job_id)
+        if job.status != ImportJob.Status.CHECKING:
+            return  # cancelled meanwhile, or checked by another run
+        job.row_count = len(parsed.rows)
+        job.error_count = len({e.row for e in errors})
+        job.row_errors = [e.as_dict() for e in errors[:MAX_LISTED_ERRORS]]
+        job.preview = _plan(job, valid, ctx)
+        job.status = ImportJob.Status.READY
+        save_with_history(job, actor=job.created_by, reason="File checked")
 
 
 def import_confirm(*, job: ImportJob, accept: str, mark_missing_as_left: bool, actor) -> None:
@@ -648,13 +741,15 @@ def import_cancel(*, job: ImportJob, actor) -> None:
     save_with_history(job, actor=actor, reason="Cancelled")
 
 
-def import_apply(job: ImportJob) -> None:
+def import_apply(job_id) -> None:
     """Import the confirmed rows in one transaction: all of them, or none. Safe to run twice."""
-    if job.status != ImportJob.Status.IMPORTING:
-        return
-    actor = job.confirmed_by
     try:
         with transaction.atomic():
+            # The lock makes a second run wait, then find the job done and leave it alone.
+            job = ImportJob.objects.select_for_update().select_related("school", "confirmed_by").get(pk=job_id)
+            if job.status != ImportJob.Status.IMPORTING:
+                return
+            actor = job.confirmed_by
             parsed = parse_csv(job.csv_text, job.kind)
             ctx = _Context.load(job.school, job.kind, parsed)
             valid, errors = _check_rows(job, parsed, ctx)
@@ -672,7 +767,7 @@ def import_apply(job: ImportJob) -> None:
             if job.kind == ImportJob.Kind.STAFF:
                 _link_line_managers(valid, ctx, actor)
             counts["skipped"] = len({e.row for e in errors})
-            counts["left"] = _mark_missing_as_left(job, valid, ctx, actor) if job.mark_missing_as_left else 0
+            counts["left"] = _mark_missing_as_left(job, parsed, ctx, actor) if job.mark_missing_as_left else 0
             job.result = counts
             job.status = ImportJob.Status.DONE
             job.finished_at = timezone.now()
@@ -689,14 +784,14 @@ def import_apply(job: ImportJob) -> None:
                 email=True,
             )
     except ImportFileError as exc:
-        _import_failed(job, str(exc))
+        _import_failed(job_id, str(exc))
     except Exception:
-        _import_failed(job, "Something went wrong while importing; nothing was imported. Try again, or tell your IT support.")
-        raise
+        logger.exception("Import %s failed", job_id)
+        _import_failed(job_id, "Something went wrong while importing; nothing was imported. Try again, or tell your IT support.")
 
 
-def _import_failed(job: ImportJob, why: str) -> None:
-    job.refresh_from_db()
+def _import_failed(job_id, why: str) -> None:
+    job = ImportJob.objects.get(pk=job_id)
     job.status = ImportJob.Status.FAILED
     job.failure = why
     job.finished_at = timezone.now()
@@ -704,10 +799,18 @@ def _import_failed(job: ImportJob, why: str) -> None:
 
 
 def imports_purge_files(*, finished_before: datetime) -> int:
-    """Remove the uploaded files (personal data) of imports that finished before the given time."""
-    jobs = ImportJob.objects.filter(finished_at__lt=finished_before, file_removed_at__isnull=True)
+    """
+    Remove the uploaded files (personal data) of imports that finished before
+    the given time, and cancel those checked then but never confirmed.
+    """
+    jobs = ImportJob.objects.filter(file_removed_at__isnull=True).filter(
+        Q(finished_at__lt=finished_before)
+        | Q(status__in=[ImportJob.Status.READY, ImportJob.Status.CHECKING], created_at__lt=finished_before)
+    )
     count = 0
     for job in jobs:
+        if job.status in (ImportJob.Status.READY, ImportJob.Status.CHECKING):
+            job.status = ImportJob.Status.CANCELLED
         job.csv_text = ""
         job.row_errors = []
         job.file_removed_at = timezone.now()

@@ -96,7 +96,9 @@ class AcademicYear(models.Model):
 
     class Meta:
         ordering = ["-start_year"]
-        constraints = [models.CheckConstraint(condition=Q(ends_on__gt=models.F("starts_on")), name="academic_year_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gt=models.F("starts_on")), name="academic_year_ends_after_start")
+        ]
 
     def __str__(self):
         return self.label
@@ -156,7 +158,12 @@ class FormGroup(models.Model):
     name = models.CharField("name", max_length=40)
     year_group = models.ForeignKey(YearGroup, verbose_name="year group", on_delete=models.PROTECT, related_name="form_groups")
     tutor = models.ForeignKey(
-        "StaffMember", verbose_name="tutor / class teacher", on_delete=models.SET_NULL, null=True, blank=True, related_name="forms"
+        "StaffMember",
+        verbose_name="tutor / class teacher",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="forms",
     )
     is_active = models.BooleanField("in use", default=True)
     history = HistoricalRecords()
@@ -217,9 +224,7 @@ class Pupil(models.Model):
         ordering = ["last_name", "first_name"]
         constraints = [
             models.UniqueConstraint(fields=["school", "mis_id"], name="pupil_unique_mis_id_per_school"),
-            models.UniqueConstraint(
-                fields=["school", "upn"], condition=~Q(upn=""), name="pupil_unique_upn_per_school"
-            ),
+            models.UniqueConstraint(fields=["school", "upn"], condition=~Q(upn=""), name="pupil_unique_upn_per_school"),
             models.CheckConstraint(
                 condition=Q(leaving_date__isnull=True)
                 | Q(admission_date__isnull=True)
@@ -273,6 +278,7 @@ class PupilContact(models.Model):
     class Relationship(models.TextChoices):
         MOTHER = "mother", "Mother"
         FATHER = "father", "Father"
+        PARENT = "parent", "Parent"
         STEP_PARENT = "step_parent", "Step-parent"
         GRANDPARENT = "grandparent", "Grandparent"
         FOSTER_CARER = "foster_carer", "Foster carer"
@@ -300,7 +306,12 @@ class StaffMember(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="login", on_delete=models.SET_NULL, null=True, blank=True, related_name="staff_records"
+        settings.AUTH_USER_MODEL,
+        verbose_name="login",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_records",
     )
     title = models.CharField("title", max_length=20, blank=True)
     first_name = models.CharField("first name", max_length=100)

@@ -12,7 +12,9 @@ from esafety.models import Notification
 from esafety.outbox import outbox_enqueue
 
 
-def notify(*, recipients: Iterable, school, title: str, body: str = "", link: str = "", email: bool = False) -> list[Notification]:
+def notify(
+    *, recipients: Iterable, school, title: str, body: str = "", link: str = "", email: bool = False
+) -> list[Notification]:
     """Notify each recipient in-app; with `email`, also send them an e-mail after commit."""
     created = []
     with transaction.atomic():

@@ -51,6 +51,12 @@ def outbox_dispatch(message_id: int) -> bool:
     return True
 
 
+def outbox_purge(*, sent_before) -> int:
+    """Remove messages handed to the broker before the given time."""
+    deleted, _ = OutboxMessage.objects.filter(dispatched_at__lt=sent_before).delete()
+    return deleted
+
+
 def outbox_drain(limit: int = 500) -> int:
     """Send pending messages, oldest first. Returns how many were sent."""
     sent = 0

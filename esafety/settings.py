@@ -23,9 +23,7 @@ DEBUG = env.bool("DEBUG", default=False)
 # pytest (8.2 and later) sets PYTEST_VERSION for the length of a test run.
 TESTING = "PYTEST_VERSION" in os.environ
 # A development key is only acceptable on a laptop or in tests; production must set one.
-SECRET_KEY = env.str("SECRET_KEY", default="") or (
-    "django-insecure-development-only-key" if DEBUG or TESTING else ""
-)
+SECRET_KEY = env.str("SECRET_KEY", default="") or ("django-insecure-development-only-key" if DEBUG or TESTING else "")
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -105,7 +103,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees the
     # same test database as the test itself; one per test run, so runs never collide.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"esafety-test-{os.getpid()}.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several processes (web, worker, beat) share the file: write-ahead logging lets
+    # readers carry on during a write, and IMMEDIATE transactions take the write
+    # lock up front, so that two writers queue instead of failing with "locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -141,7 +144,11 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("AXES_IP_HEADERS", default=["REMOTE_ADDR"])
+# Behind a reverse proxy every request comes from the proxy: count the proxies
+# in front of the app so that lockouts and the access log use the client's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 
 # Log out after a period of inactivity: the expiry moves on with every request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
@@ -188,7 +195,6 @@ STORAGES = {
 }
 # Without collectstatic (a laptop, the tests), serve straight from static/.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
-# An MIS export of a large school is well under this; anything bigger is refused with a message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -231,8 +237,11 @@ CELERY_BEAT_SCHEDULE = {
     # Sends side effects (e-mails, background jobs) whose first dispatch
     # failed, e.g. because Redis was down when the record was saved.
     "drain-outbox": {"task": "esafety.tasks.outbox_drain", "schedule": 60.0},
-    # Removes the uploaded MIS files (personal data) of finished imports.
+    # Removes the uploaded MIS files (personal data) of finished imports, and
+    # cancels imports that were checked but never confirmed.
     "purge-import-files": {"task": "esafety.tasks.imports_purge_files", "schedule": crontab(hour=2, minute=15)},
+    # Removes outbox messages sent more than OUTBOX_RETENTION_DAYS ago.
+    "purge-outbox": {"task": "esafety.tasks.outbox_purge", "schedule": crontab(hour=2, minute=30)},
     # Deletes expired sessions from the database.
     "clear-sessions": {"task": "esafety.tasks.sessions_clear", "schedule": crontab(hour=3, minute=0)},
 }
@@ -250,6 +259,10 @@ MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 # Uploaded MIS files are kept this long after an import finishes, then removed.
 IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=7)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
+# An MIS export of a large school is well under this; a bigger file is refused with a message.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Sent outbox messages are kept this long (to trace what was sent), then removed.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

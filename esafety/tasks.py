@@ -11,7 +11,6 @@ from django.core import management
 from django.utils import timezone
 
 from esafety import imports, notifications, outbox
-from esafety.models import ImportJob
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -24,14 +23,19 @@ def outbox_drain() -> int:
     return outbox.outbox_drain()
 
 
+@shared_task
+def outbox_purge() -> int:
+    return outbox.outbox_purge(sent_before=timezone.now() - timedelta(days=settings.OUTBOX_RETENTION_DAYS))
+
+
 @shared_task(acks_late=True)
 def import_check(job_id: str) -> None:
-    imports.import_check(ImportJob.objects.get(pk=job_id))
+    imports.import_check(job_id)
 
 
 @shared_task(acks_late=True)
 def import_apply(job_id: str) -> None:
-    imports.import_apply(ImportJob.objects.get(pk=job_id))
+    imports.import_apply(job_id)
 
 
 @shared_task

@@ -3,7 +3,6 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
@@ -142,7 +141,9 @@ def pupil_export(request):
     response["Content-Disposition"] = f'attachment; filename="pupils-{stamp}.csv"'
     response.write("\ufeff")  # so that Excel reads UTF-8 names correctly
     writer = csv.writer(response)
-    writer.writerow(["MIS id", "UPN", "Last name", "First name", "Preferred name", "Date of birth", "Year group", "Form", "Leaving date"])
+    writer.writerow(
+        ["MIS id", "UPN", "Last name", "First name", "Preferred name", "Date of birth", "Year group", "Form", "Leaving date"]
+    )
     count = 0
     for pupil in pupils.iterator(chunk_size=500):
         writer.writerow(
@@ -217,7 +218,9 @@ def import_list(request):
             text=form.cleaned_data["text"],
             actor=request.user,
         )
-        messages.info(request, "The file has been uploaded and is being checked.")
+        job.refresh_from_db(fields=["status"])
+        if job.is_running:
+            messages.info(request, "The file has been uploaded and is being checked.")
         return redirect("import_detail", job_id=job.pk)
     return render(
         request,
@@ -285,7 +288,9 @@ def import_confirm(request, job_id):
         mark_missing_as_left=form.cleaned_data.get("mark_missing_as_left", False),
         actor=request.user,
     )
-    messages.info(request, "The import has started. You will be notified when it is done.")
+    job.refresh_from_db(fields=["status"])
+    if job.is_running:
+        messages.info(request, "The import has started. You will be notified when it is done.")
     return redirect("import_detail", job_id=job.pk)
 
 
@@ -326,7 +331,11 @@ def notification_open(request, notification_id):
 def notifications_read_all(request):
     count = notifications_mark_all_read(user=request.user, school=request.access.school)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
-    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(request.POST.get("next"), {request.get_host()}) else reverse("notification_list"))
+    return redirect(
+        request.POST.get("next")
+        if url_has_allowed_host_and_scheme(request.POST.get("next"), {request.get_host()})
+        else reverse("notification_list")
+    )
 
 
 @capability_required(Capability.VIEW_ACCESS_LOG)

@@ -49,7 +49,9 @@ def test_a_forgotten_password_is_reset_by_email(cast, client):
     form_page = client.get(link, follow=True)
     assert "Choose a new password" in form_page.content.decode()
     done = client.post(
-        form_page.redirect_chain[-1][0], {"new_password1": "correct-horse-battery", "new_password2": "correct-horse-battery"}, follow=True
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "correct-horse-battery", "new_password2": "correct-horse-battery"},
+        follow=True,
     )
     assert "Your password has been changed" in done.content.decode()
     response = client.post(reverse("login"), {"username": "teacher@a.example", "password": "correct-horse-battery"})

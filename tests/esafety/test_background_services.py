@@ -40,14 +40,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition, what: str, seconds: float = WAIT_SECONDS):
+def wait_for(condition, what: str, seconds: float = WAIT_SECONDS, worker=None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(0.1)
-    raise AssertionError(f"gave up after {seconds:.0f}s waiting for {what}")
+    log = "".join(worker.output[-60:]) if worker else ""
+    raise AssertionError(f"gave up after {seconds:.0f}s waiting for {what}\n{log}")
 
 
 class RedisServer:
@@ -102,7 +103,19 @@ class Worker:
             "PYTHONUNBUFFERED": "1",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "esafety", "worker", "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "esafety",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -145,7 +158,9 @@ def real_broker(services, settings):
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = redis_server.url
     # Progress is shared through the cache: Redis, as in production.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url.replace("/0", "/1")}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url.replace("/0", "/1")}
+    }
     yield redis_server, worker, mail_dir
     celery_app.conf.task_always_eager = True
     celery_app.conf.broker_url = django_settings.CELERY_BROKER_URL or None
@@ -169,7 +184,9 @@ def test_a_worker_checks_and_imports_a_2000_row_file_in_the_background(real_brok
     client.force_login(office)
 
     started = time.monotonic()
-    response = client.post(reverse("import_list"), {"kind": "pupils", "file": SimpleUploadedFile("all.csv", _pupil_rows(2000).encode())})
+    response = client.post(
+        reverse("import_list"), {"kind": "pupils", "file": SimpleUploadedFile("all.csv", _pupil_rows(2000).encode())}
+    )
     assert response.status_code == 302, response.content.decode()[:500]
     job = ImportJob.objects.get(school=cast.a.school, file_name="all.csv")
     # The upload came straight back: the check runs in the worker.
@@ -184,12 +201,14 @@ def test_a_worker_checks_and_imports_a_2000_row_file_in_the_background(real_brok
         job.refresh_from_db()
         return job.status == ImportJob.Status.READY
 
-    wait_for(checked, "the worker to check the file")
+    wait_for(checked, "the worker to check the file", worker=worker)
     assert job.row_count == 2000 and job.error_count == 0 and job.preview["create"] == 2000
     assert seen <= {str(n) for n in range(101)}
 
     client.post(reverse("import_confirm", args=[job.pk]), {"accept": "all"})
-    wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE, "the worker to import the file")
+    wait_for(
+        lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE, "the worker to import the file", worker=worker
+    )
     assert Pupil.objects.filter(school=cast.a.school, mis_id__startswith="5").count() == 2000
     assert "2000 added" in client.get(reverse("import_detail", args=[job.pk])).content.decode()
 

@@ -25,7 +25,18 @@ def test_the_current_academic_year_follows_the_clock(db):
 
 def test_year_groups_map_to_key_stages():
     assert [key_stage_for_ncy(n) for n in (-1, 0, 1, 2, 3, 6, 7, 9, 10, 11, 12, 13)] == [
-        "EYFS", "EYFS", "KS1", "KS1", "KS2", "KS2", "KS3", "KS3", "KS4", "KS4", "KS5", "KS5",
+        "EYFS",
+        "EYFS",
+        "KS1",
+        "KS1",
+        "KS2",
+        "KS2",
+        "KS3",
+        "KS3",
+        "KS4",
+        "KS4",
+        "KS5",
+        "KS5",
     ]
     assert KeyStage.KS2.label == "Key stage 2"
 
@@ -40,5 +51,13 @@ def test_year_groups_are_found_by_key_stage(cast):
 
 def test_mis_year_columns_are_understood():
     assert [parse_year_group(v) for v in ("7", "Year 7", "Y7", "yr 10", "R", "Reception", "N", "14", "Year")] == [
-        7, 7, 7, 10, 0, 0, -1, None, None,
+        7,
+        7,
+        7,
+        10,
+        0,
+        0,
+        -1,
+        None,
+        None,
     ]

@@ -107,7 +107,9 @@ def test_rows_with_errors_are_listed_in_plain_words_and_can_be_left_out(cast, lo
     assert list(Pupil.objects.filter(mis_id__startswith="2000").values_list("last_name", flat=True)) == ["Smith"]
 
 
-def test_importing_the_same_file_again_changes_nothing_and_a_later_export_updates(cast, login, django_capture_on_commit_callbacks):
+def test_importing_the_same_file_again_changes_nothing_and_a_later_export_updates(
+    cast, login, django_capture_on_commit_callbacks
+):
     client = login(cast.a.users["office"])
     for _ in range(2):
         second = import_file(client, django_capture_on_commit_callbacks, cast.a.school, GOOD_PUPILS)
@@ -141,7 +143,11 @@ def test_a_file_in_the_wrong_format_is_refused_with_a_clear_message_and_nothing_
     client = login(cast.a.users["office"])
     cases = [
         ("pupils.xlsx", b"PK\x03\x04\x00\x00binary", "This is not a CSV file"),
-        ("pupils.csv", b"Name,Class\nAmelia Smith,7S\n", "This file has no Adno, Legal Surname, Legal Forename, DOB, Year columns"),
+        (
+            "pupils.csv",
+            b"Name,Class\nAmelia Smith,7S\n",
+            "This file has no Adno, Legal Surname, Legal Forename, DOB, Year columns",
+        ),
         ("pupils.csv", b"", "The file is empty"),
         ("pupils.csv", PUPILS_HEADER.encode(), "no rows of people under it"),
     ]
@@ -242,3 +248,45 @@ def test_the_templates_hold_the_columns_the_import_reads(cast, login):
     assert response["Content-Disposition"] == 'attachment; filename="pupils-template.csv"'
     assert response.content.decode().splitlines()[0] == PUPILS_HEADER.strip()
     assert client.get(reverse("import_template", args=["sheep"])).status_code == 404
+
+
+def test_a_file_without_some_columns_leaves_those_details_as_they_were(cast, login, django_capture_on_commit_callbacks):
+    client = login(cast.a.users["office"])
+    import_file(client, django_capture_on_commit_callbacks, cast.a.school, GOOD_PUPILS)
+    # A later export of names and years only: UPNs, forms and admission dates stay.
+    short = "Adno,Legal Surname,Legal Forename,DOB,Year\n200001,Smith,Amelia,14/03/2014,8\n"
+    job = import_file(client, django_capture_on_commit_callbacks, cast.a.school, short)
+    assert job.result["update"] == 1
+    amelia = Pupil.objects.get(school=cast.a.school, mis_id="200001")
+    assert (amelia.upn, amelia.form.name, amelia.preferred_name, amelia.year_group.ncy) == ("A100000000001", "7S", "Millie", 8)
+
+
+def test_people_on_rows_with_errors_are_not_marked_as_left(cast, login, django_capture_on_commit_callbacks):
+    client = login(cast.a.users["office"])
+    broken = "Adno,Legal Surname,Legal Forename,DOB,Year\na001,Aardvark,Alice,not a date,7\n"
+    job = import_file(
+        client, django_capture_on_commit_callbacks, cast.a.school, broken, accept="valid", mark_missing_as_left="on"
+    )
+    assert job.status == ImportJob.Status.DONE and job.result["left"] == 0
+    assert Pupil.objects.get(pk=cast.a.pupil.pk).leaving_date is None
+
+
+def test_a_file_over_the_size_limit_is_refused(cast, login, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    response = upload(login(cast.a.users["office"]), GOOD_PUPILS + "x" * 2048)
+    assert response.status_code == 400
+    assert "the most we take is" in response.content.decode()
+
+
+def test_old_uploads_are_removed_and_unconfirmed_imports_cancelled(cast):
+    import time_machine
+    from django.utils import timezone
+
+    from esafety.tasks import imports_purge_files
+
+    waiting = cast.a.import_job  # checked, never confirmed
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
+        assert imports_purge_files() == 2  # school A's and school B's
+    waiting.refresh_from_db()
+    assert waiting.status == ImportJob.Status.CANCELLED and waiting.csv_text == "" and waiting.file_removed_at
+    assert waiting.history.latest().history_change_reason == "Uploaded file removed after the retention period"

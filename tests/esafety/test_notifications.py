@@ -12,7 +12,7 @@ def test_the_bell_counts_unread_notifications_of_this_school(cast, login):
     Notification.objects.create(school=cast.a.school, recipient=office, title="Second")
     Notification.objects.create(school=cast.b.school, recipient=office, title="Elsewhere")  # another school's
     page = login(office).get(reverse("home")).content.decode()
-    assert "2<span class=\"visually-hidden\"> unread notifications</span>" in page
+    assert '2<span class="visually-hidden"> unread notifications</span>' in page
     assert "Hello office a" in page and "Elsewhere" not in page
 
 

@@ -14,7 +14,9 @@ class Command(BaseCommand):
             default="normal",
             help="normal: a 400-pupil primary and a small partner school; large: a 1,500-pupil secondary with five years of leavers.",
         )
-        parser.add_argument("--if-empty", action="store_true", help="Do nothing (but print the logins) if the demo is already there.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing (but print the logins) if the demo is already there."
+        )
 
     def handle(self, *args, size, if_empty, **options):
         urn = (LARGE if size == "large" else SMALL).urn
@@ -26,7 +28,9 @@ class Command(BaseCommand):
             return
         built = build_demo(size)
         for school, _ in built:
-            self.stdout.write(f"Built {school.name}: {school.pupils.current().count()} pupils on roll, {school.staff.count()} staff.")
+            self.stdout.write(
+                f"Built {school.name}: {school.pupils.current().count()} pupils on roll, {school.staff.count()} staff."
+            )
         self._print_logins(built[0][0])
 
     def _print_logins(self, school):

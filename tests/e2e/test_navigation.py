@@ -1,0 +1,138 @@
+"""
+Each role of school A logs in and finds in the menu exactly what that role may
+use, and every page the role can open passes axe-core (WCAG 2.2 A/AA).
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from esafety.roles import ROLE_CAPABILITIES, Capability, Role
+from tests.conftest import ROLE_USERS
+from tests.e2e.conftest import assert_accessible, log_in
+
+# What each of school A's people finds in the menu besides the bell: Pupils and Forms need
+# view_pupils, Staff view_staff, MIS import import_mis, Access log view_access_log (base.html).
+MENU = {
+    "teacher": ["Home", "Pupils", "Forms", "Staff"],
+    "dsl": ["Home", "Pupils", "Forms", "Staff", "Access log"],
+    "head": ["Home", "Pupils", "Forms", "Staff", "Access log"],
+    "it": ["Home", "Pupils", "Forms", "Staff"],
+    "office": ["Home", "Pupils", "Forms", "Staff", "MIS import"],
+    "governor": ["Home"],  # anonymised reports only: no names of pupils or staff
+    "lead": ["Home", "Pupils", "Forms", "Staff"],
+    "trust": ["Home", "Pupils", "Forms", "Staff", "Access log"],
+}
+SECTION_NEEDS = {
+    "Home": None,
+    "Pupils": Capability.VIEW_PUPILS,
+    "Forms": Capability.VIEW_PUPILS,
+    "Staff": Capability.VIEW_STAFF,
+    "MIS import": Capability.IMPORT_MIS,
+    "Access log": Capability.VIEW_ACCESS_LOG,
+}
+ROLE_OF = {**ROLE_USERS, "trust": Role.TRUST}
+
+
+def test_the_menus_expected_here_are_what_roles_py_allows():
+    for who, sections in MENU.items():
+        capabilities = ROLE_CAPABILITIES[ROLE_OF[who]]
+        allowed = [name for name, needs in SECTION_NEEDS.items() if needs is None or needs in capabilities]
+        assert sections == allowed, who
+
+
+def open_section(page: Page, name: str, heading: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", list(MENU))
+def test_each_role_sees_its_own_menu_and_every_page_it_opens_is_accessible(who, cast, live_server, page: Page):
+    log_in(page, live_server, cast.a.users[who])
+    menu = page.locator("#main-nav")
+    expected = MENU[who]
+    for name in SECTION_NEEDS:
+        link = menu.get_by_role("link", name=name, exact=True)
+        if name in expected:
+            expect(link).to_be_visible()
+        else:
+            expect(link).to_have_count(0)
+    bell = menu.get_by_role("link", name=re.compile("notification"))
+    expect(bell).to_be_visible()
+    # Nothing else: the sections and the bell are the only links (the user menu is closed).
+    expect(menu.get_by_role("link")).to_have_count(len(expected) + 1)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(cast.a.users[who].get_short_name())
+    assert_accessible(page)
+
+    if "Pupils" in expected:
+        open_section(page, "Pupils", "Pupils")
+        expect(page.get_by_role("link", name="Aardvark, Alice")).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="Aardvark, Alice").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Alice Aardvark")
+        expect(page.get_by_role("heading", name="Safeguarding team only")).to_have_count(
+            1 if Capability.FLAG_VULNERABLE in ROLE_CAPABILITIES[ROLE_OF[who]] else 0
+        )
+        assert_accessible(page)
+        open_section(page, "Forms", "Forms")
+        expect(page.get_by_role("link", name="7A", exact=True)).to_be_visible()
+        assert_accessible(page)
+    if "Staff" in expected:
+        open_section(page, "Staff", "Staff")
+        expect(page.get_by_role("link", name="TeacherA, Tutor")).to_be_visible()
+        assert_accessible(page)
+    if "MIS import" in expected:
+        open_section(page, "MIS import", "Import from the MIS")
+        assert_accessible(page)
+    if "Access log" in expected:
+        open_section(page, "Access log", "Access log")
+        assert_accessible(page)
+    bell.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+    assert_accessible(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_login_and_password_reset_pages_are_accessible(live_server, page: Page):
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    assert_accessible(page)
+    page.get_by_role("link", name="Forgotten your password?").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reset your password")
+    assert_accessible(page)
+
+
+def tab_to(page: Page, target, most: int = 15) -> None:
+    """Press Tab until the target has the keyboard focus, as a keyboard user would."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{most} presses of Tab did not reach {target}")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_a_teacher_opens_the_menu_with_the_keyboard_and_reaches_the_pupils(cast, live_server, new_context):
+    page = new_context(viewport={"width": 375, "height": 812}).new_page()
+    log_in(page, live_server, cast.a.users["teacher"])
+    page.wait_for_load_state("load")  # measure the page with its style sheets applied
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, "the home page scrolls sideways"
+
+    toggler = page.get_by_role("button", name="Show or hide the menu")
+    pupils = page.get_by_role("navigation", name="Main").get_by_role("link", name="Pupils", exact=True)
+    expect(pupils).to_be_hidden()
+    tab_to(page, toggler)
+    page.keyboard.press("Enter")
+    expect(toggler).to_have_attribute("aria-expanded", "true")
+    expect(pupils).to_be_visible()
+    tab_to(page, pupils)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pupils")
+    expect(page.get_by_role("link", name="Aardvark, Alice")).to_be_visible()
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, "the pupil list scrolls sideways"
