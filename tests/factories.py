@@ -42,7 +42,9 @@ def make_parent(pupil, first_name, last_name, *, mis_id, relationship="mother"):
 
 
 def make_staff(school, first_name, last_name, *, mis_id, user=None, **extra):
-    return StaffMember.objects.create(school=school, first_name=first_name, last_name=last_name, mis_id=mis_id, user=user, **extra)
+    return StaffMember.objects.create(
+        school=school, first_name=first_name, last_name=last_name, mis_id=mis_id, user=user, **extra
+    )
 
 
 PUPIL_CSV = (
