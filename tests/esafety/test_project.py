@@ -1,0 +1,73 @@
+"""The project as a whole: the permissions table, the demo data, production settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+from esafety.models import Membership, Pupil, School, StaffMember
+from esafety.roles import Role, permissions_table_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docs_permissions_md_matches_the_roles_in_the_code():
+    on_disk = (ROOT / "docs" / "permissions.md").read_text()
+    assert on_disk == permissions_table_markdown(), "run `make docs-permissions` and commit docs/permissions.md"
+
+
+def test_the_demo_builds_a_believable_school_with_a_login_per_role(db, capsys):
+    call_command("seed_demo")
+    oakfield = School.objects.get(name="Oakfield Primary School")
+    on_roll = Pupil.objects.for_school(oakfield).current()
+    assert 380 <= on_roll.count() <= 420
+    assert set(on_roll.values_list("year_group__ncy", flat=True)) == {0, 1, 2, 3, 4, 5, 6}
+    assert StaffMember.objects.for_school(oakfield).count() == 40
+    assert all(p.contacts.exists() for p in on_roll[:50])
+    roles = set(Membership.objects.filter(school=oakfield).values_list("role", flat=True))
+    assert roles == {r for r in Role if r != Role.TRUST}
+    printed = capsys.readouterr().out
+    assert "password for all: demo-password" in printed
+    for email in ("dsl@oakfield.example", "office@oakfield.example", "governor@oakfield.example", "trust@oakfield.example"):
+        assert email in printed
+
+    # `make run` runs it every time: the second run changes nothing and prints the logins again.
+    call_command("seed_demo", "--if-empty")
+    assert School.objects.filter(name="Oakfield Primary School").count() == 1
+    assert "dsl@oakfield.example" in capsys.readouterr().out
+
+
+def test_production_settings_pass_the_deployment_check():
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEBUG", "PYTEST_VERSION", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE") and not key.startswith("PYTEST_")
+    }
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="x7Jq2-some-long-random-production-secret-kept-in-a-vault-9fK3mZ",
+        ALLOWED_HOSTS="esafety.example.org",
+        SECURE_SSL_REDIRECT="true",
+        SECURE_COOKIES="true",
+        SECURE_HSTS_SECONDS="31536000",
+        BEHIND_TLS_PROXY="true",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    # The one warning left is explained in docs/deployment.md: HSTS preloading is the school's own choice.
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("?: (")]
+    assert [w.split(")")[0] + ")" for w in warnings] == ["?: (security.W021)"], result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "PYTEST_VERSION")}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Set SECRET_KEY in the environment" in result.stderr
