@@ -102,7 +102,7 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
             ncy = next(n for n, y in year_groups.items() if y.pk == form.year_group_id)
             for _ in range(plan.pupils_per_form + rng.randint(-2, 1)):
                 serial += 1
-                pupils.append(_pupil(rng, school, year_groups[ncy], form, ncy, year_start, serial, leaving=None))
+                pupils.append(_pupil(rng, school, year_groups[ncy], form, ncy, year_start, serial, None, _surname(rng, pupils)))
         # Five years of leavers for a school with history: their records stay, they leave the lists.
         lowest = min(plan.year_groups)
         for years_ago in range(1, plan.years_of_history + 1):
@@ -128,7 +128,14 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
     return school, logins
 
 
-def _pupil(rng, school, year, form, ncy, year_start, serial, leaving, lowest=None) -> Pupil:
+def _surname(rng, pupils) -> str:
+    # About one pupil in six is a sibling of the pupil made before: same surname, and same parents.
+    if pupils and rng.random() < 0.16:
+        return pupils[-1].last_name
+    return rng.choice(LAST_NAMES)
+
+
+def _pupil(rng, school, year, form, ncy, year_start, serial, leaving, last, lowest=None) -> Pupil:
     first = rng.choice(FIRST_NAMES)
     admitted_years_ago = ncy - (lowest if lowest is not None else 0) if leaving else rng.randint(0, max(ncy, 0))
     admission = date(year_start - max(admitted_years_ago, 0), 9, 3)
@@ -136,7 +143,7 @@ def _pupil(rng, school, year, form, ncy, year_start, serial, leaving, lowest=Non
         school=school,
         first_name=first,
         preferred_name=first[:3] if rng.random() < 0.04 else "",
-        last_name=rng.choice(LAST_NAMES),
+        last_name=last,
         date_of_birth=_birth_date(rng, ncy, year_start),
         year_group=year,
         form=form,
@@ -183,9 +190,10 @@ def _build_contacts(school, pupils, rng) -> None:
     contacts, links = [], []
     serial = 0
     family = None
+    previous_last_name = None
     for pupil in pupils:
-        # About one pupil in six shares parents with the pupil before (siblings).
-        if family is None or rng.random() > 0.16:
+        # Siblings (the pupil before with the same surname, see `_pupil`) share their parents.
+        if family is None or pupil.last_name != previous_last_name:
             family = []
             for relationship in ("mother", "father") if rng.random() < 0.7 else ("mother",):
                 serial += 1
@@ -201,6 +209,7 @@ def _build_contacts(school, pupils, rng) -> None:
                 )
                 contacts.append(contact)
                 family.append((contact, relationship))
+        previous_last_name = pupil.last_name
         for priority, (contact, relationship) in enumerate(family, start=1):
             links.append(
                 PupilContact(
