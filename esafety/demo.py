@@ -109,18 +109,10 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
             for _ in range(plan.forms_per_year * plan.pupils_per_form):
                 serial += 1
                 left = date(year_start - years_ago + 1, 7, 20)
+                oldest = max(plan.year_groups)
+                last = _surname(rng, pupils)
                 pupils.append(
-                    _pupil(
-                        rng,
-                        school,
-                        year_groups[max(plan.year_groups)],
-                        None,
-                        max(plan.year_groups),
-                        year_start - years_ago,
-                        serial,
-                        leaving=left,
-                        lowest=lowest,
-                    )
+                    _pupil(rng, school, year_groups[oldest], None, oldest, year_start - years_ago, serial, left, last, lowest)
                 )
         pupils = bulk_create_with_history(pupils, Pupil, batch_size=500)
         _build_contacts(school, pupils, rng)

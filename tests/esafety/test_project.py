@@ -71,3 +71,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "Set SECRET_KEY in the environment" in result.stderr
+
+
+def test_the_large_demo_is_a_secondary_school_with_five_years_of_leavers(db):
+    call_command("seed_demo", "--size", "large")
+    school = School.objects.get(name="Castle Hill Academy")
+    pupils = Pupil.objects.for_school(school)
+    assert 1400 <= pupils.current().count() <= 1600
+    assert set(pupils.current().values_list("year_group__ncy", flat=True)) == set(range(7, 14))
+    leavers_by_year = {d.year for d in pupils.exclude(leaving_date=None).values_list("leaving_date", flat=True)}
+    assert len(leavers_by_year) == 5
