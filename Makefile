@@ -38,7 +38,8 @@ run: system-deps-run $(VENV)/.installed
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 migrations-check: $(VENV)/.installed
-	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	# Models against migration files only: no database needed.
+	env -u DATABASE_URL DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 test: system-deps $(VENV)/.installed node-deps migrations-check
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

@@ -7,12 +7,12 @@ context (with a `template`) or None when it has nothing for this user.
 
 from collections.abc import Callable
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from esafety.models import ImportJob, Pupil, School
+from esafety.models import ImportJob, School
 from esafety.roles import Capability, Role
-from esafety.selectors import access_log_for_school, import_jobs_for, notifications_for, pupils_for, staff_for
+from esafety.selectors import access_log_for_school, import_jobs_for, notifications_for, on_roll_filter, pupils_for, staff_for
 
 _PANELS: list[tuple[int, Callable]] = []
 
@@ -79,11 +79,9 @@ def recent_access(request):
 def trust_schools(request):
     if not request.access.has_role(Role.TRUST):
         return None
-    today = timezone.localdate()
-    on_roll = Pupil.objects.current(today).values("pk")
     schools = (
         School.objects.filter(pk__in=[s.pk for s in request.access.schools])
-        .annotate(pupil_count=Count("pupils", filter=Q(pupils__in=on_roll)))
+        .annotate(pupil_count=Count("pupils", filter=on_roll_filter("pupils__")))
         .order_by("name")
     )
     return {"template": "esafety/panels/_trust.html", "schools": schools}

@@ -25,18 +25,19 @@ def outbox_enqueue(task_name: str, **kwargs) -> OutboxMessage:
 
 
 def outbox_dispatch(message_id: int) -> bool:
-    """Hand one pending message to the broker. Returns False (and keeps it pending) if that fails."""
+    """Hand one pending message to the broker (or, with no broker, run it). False if that failed: it stays pending."""
+    if app.conf.task_always_eager:
+        return _run_in_process(message_id)
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().filter(pk=message_id, dispatched_at__isnull=True).first()
         if message is None:
             return True
         message.attempts += 1
         try:
-            if not app.conf.task_always_eager:
-                # A fresh connection, and retry=False: fail at once when Redis is down
-                # (instead of blocking the request), and recover as soon as it is back.
-                with app.connection_for_write() as connection:
-                    app.send_task(message.task_name, kwargs=message.kwargs, connection=connection, retry=False)
+            # A fresh connection, and retry=False: fail at once when Redis is down
+            # (instead of blocking the request), and recover as soon as it is back.
+            with app.connection_for_write() as connection:
+                app.send_task(message.task_name, kwargs=message.kwargs, connection=connection, retry=False)
         except Exception as exc:  # noqa: BLE001 - any broker error leaves the message for the drain
             logger.warning("Broker unavailable, message %s stays in the outbox: %s", message.pk, exc)
             message.last_error = str(exc)[:1000]
@@ -45,9 +46,28 @@ def outbox_dispatch(message_id: int) -> bool:
         message.dispatched_at = timezone.now()
         message.last_error = ""
         message.save(update_fields=["attempts", "dispatched_at", "last_error"])
-    if app.conf.task_always_eager:
-        # In-process mode (no broker): run the task now, after its own row is marked sent.
-        app.tasks[message.task_name].apply(kwargs=message.kwargs).get()
+    return True
+
+
+def _run_in_process(message_id: int) -> bool:
+    # No broker (a laptop, the tests): run the task now. It is marked sent only once it has
+    # succeeded, so a failure stays pending for the next drain instead of being lost.
+    message = OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True).first()
+    if message is None:
+        return True
+    message.attempts += 1
+    try:
+        app.tasks[message.task_name].apply(kwargs=message.kwargs, throw=True)
+    except Exception as exc:
+        message.last_error = str(exc)[:1000]
+        message.save(update_fields=["attempts", "last_error"])
+        if app.conf.task_eager_propagates:
+            raise
+        logger.exception("Task %s failed in-process; it stays in the outbox", message.task_name)
+        return False
+    message.dispatched_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["attempts", "dispatched_at", "last_error"])
     return True
 
 

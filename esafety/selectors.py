@@ -6,10 +6,17 @@ another school's record, or one the role may not see, is a 404.
 
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from esafety.access import SchoolAccess
 from esafety.models import AccessLogEntry, FormGroup, ImportJob, Notification, Pupil, PupilContact, StaffMember
 from esafety.roles import Capability
+
+
+def on_roll_filter(prefix: str = "") -> Q:
+    """Pupils (reached through `prefix`) who have not left, for counts in annotations."""
+    today = timezone.localdate()
+    return Q(**{f"{prefix}leaving_date__isnull": True}) | Q(**{f"{prefix}leaving_date__gt": today})
 
 
 def pupils_for(access: SchoolAccess):
@@ -26,12 +33,11 @@ def get_pupil_or_404(access: SchoolAccess, pupil_id) -> Pupil:
 def forms_for(access: SchoolAccess):
     if not access.can(Capability.VIEW_PUPILS):
         return FormGroup.objects.none()
-    on_roll = Pupil.objects.current().values("pk")
     return (
         FormGroup.objects.for_school(access.school)
         .active()
         .select_related("year_group", "tutor")
-        .annotate(pupil_count=Count("pupils", filter=Q(pupils__in=on_roll)))
+        .annotate(pupil_count=Count("pupils", filter=on_roll_filter("pupils__")))
     )
 
 

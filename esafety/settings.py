@@ -147,7 +147,11 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Behind a reverse proxy every request comes from the proxy: count the proxies
 # in front of the app so that lockouts and the access log use the client's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+# The last proxy is REMOTE_ADDR itself; the ones before it add themselves to X-Forwarded-For,
+# so the client is the address that many places from the right. Addresses a client put
+# further left are ignored (not strict), so it cannot choose its own.
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else None
+IPWARE_STRICT = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 
 # Log out after a period of inactivity: the expiry moves on with every request.
@@ -216,7 +220,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # that queued them. Set (redis://...): a worker runs them.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
+# In-process mode: a failing task is logged and left in the outbox rather than failing the page.
+CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -90,3 +90,16 @@ def test_a_user_without_a_school_is_told_so(db, client):
     response = client.get(reverse("home"))
     assert response.status_code == 403
     assert "does not include it" in response.content.decode()
+
+
+def test_behind_one_proxy_the_client_address_is_read_and_cannot_be_forged(settings, rf):
+    from esafety.audit import _client_ip
+
+    # TRUSTED_PROXY_COUNT=1, as esafety/settings.py turns it into django-axes' settings.
+    settings.AXES_IPWARE_PROXY_COUNT = 0
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    proxy = "10.0.0.2"
+    assert _client_ip(rf.get("/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="81.2.69.160")) == "81.2.69.160"
+    # A client that sends its own X-Forwarded-For gets its real address recorded all the same.
+    forged = rf.get("/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.1.1.1, 81.2.69.160")
+    assert _client_ip(forged) == "81.2.69.160"

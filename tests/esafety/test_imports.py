@@ -17,6 +17,8 @@ BAD_PUPILS = PUPILS_HEADER + (
     "200002,,Jones,Noah,,31/02/2013,7,7S,,\n"  # no 31 February
     "200003,,,Aisha,,21/05/2012,Year 15,8P,,\n"  # no surname, no Year 15
     "200001,,Smith,Amelia,,14/03/2014,7,7S,,\n"  # the same pupil again
+    "200004,A100000000009,Khan,Yusuf,,01/01/2014,7,7S,,\n"
+    "200005,a100000000009,Khan,Zara,,01/01/2014,7,7S,,\n"  # Yusuf's UPN
 )
 
 
@@ -82,8 +84,9 @@ def test_rows_with_errors_are_listed_in_plain_words_and_can_be_left_out(cast, lo
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, BAD_PUPILS)
     job = latest_job(cast.a.school)
-    assert job.error_count == 3
+    assert job.error_count == 4
     errors = {(e["row"], e["column"]): e["message"] for e in job.row_errors}
+    assert errors[(7, "UPN")] == "is the same as on row 6: a UPN belongs to one pupil."
     assert errors[(3, "DOB")].startswith("is not a date")
     assert errors[(4, "Legal Surname")] == "is empty, and it is needed."
     assert errors[(4, "Year")].startswith("is not a year group")
@@ -103,8 +106,8 @@ def test_rows_with_errors_are_listed_in_plain_words_and_can_be_left_out(cast, lo
         confirm(client, job, accept="valid")
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
-    assert job.result["create"] == 1 and job.result["skipped"] == 3
-    assert list(Pupil.objects.filter(mis_id__startswith="2000").values_list("last_name", flat=True)) == ["Smith"]
+    assert job.result["create"] == 2 and job.result["skipped"] == 4
+    assert list(Pupil.objects.filter(mis_id__startswith="2000").values_list("last_name", flat=True)) == ["Khan", "Smith"]
 
 
 def test_importing_the_same_file_again_changes_nothing_and_a_later_export_updates(

@@ -46,3 +46,25 @@ def test_notify_emails_after_commit_once_per_recipient(cast, django_capture_on_c
     assert "Please look" in mail.outbox[0].body and "Please look" in mail.outbox[0].alternatives[0][0]
     assert OutboxMessage.objects.filter(dispatched_at__isnull=True).count() == 0
     assert Notification.objects.filter(title="Urgent").count() == 2
+
+
+def test_in_process_a_failing_email_stays_in_the_outbox_and_the_page_still_works(cast, django_capture_on_commit_callbacks, monkeypatch):
+    from django.core.mail import EmailMessage
+
+    from esafety.celery import app
+    from esafety.outbox import outbox_drain
+
+    def smtp_down(self, *args, **kwargs):
+        raise ConnectionRefusedError("SMTP server down")
+
+    app.conf.task_eager_propagates = False  # as on a laptop: the autouse fixture sets it back for the next test
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailMessage, "send", smtp_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(recipients=[cast.a.users["dsl"]], school=cast.a.school, title="Urgent", email=True)
+    message = OutboxMessage.objects.get()
+    assert message.dispatched_at is None and "SMTP server down" in message.last_error
+    assert Notification.objects.get(title="Urgent").emailed_at is None
+
+    assert outbox_drain() == 1  # the server is back: the drain sends it
+    assert [m.subject for m in mail.outbox] == ["[School A] Urgent"]

@@ -1,0 +1,122 @@
+"""`python -m bench`: see `bench/__init__.py`."""
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+import warnings
+
+import django
+
+from bench import MODULES
+from bench.database import bench_database, configure_environment
+
+FULL = {"runs": 30, "warmup": 3, "import_rows": 2000}
+QUICK = {"runs": 5, "warmup": 1, "import_rows": 300}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Time the app's pages and MIS import on a large demo school."
+    )
+    parser.add_argument("--quick", action="store_true", help="5 timed requests per page and a 300-row import, to try a change")
+    parser.add_argument("--runs", type=int, help="timed requests per page (default 30, or 5 with --quick)")
+    parser.add_argument("--keep-db", action="store_true", help="leave the bench database in place afterwards, to look into it")
+    args = parser.parse_args(argv)
+    if args.runs is not None and args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    plan = dict(QUICK if args.quick else FULL)
+    if args.runs:
+        plan["runs"] = args.runs
+    started = time.perf_counter()
+    database = bench_database(os.environ.get("DATABASE_URL", ""))
+    try:
+        configure_environment(database.url)
+        # WhiteNoise looks for collectstatic's folder; the bench requests no static files.
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        django.setup()
+        return _run(plan, database, started)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.keep_db:
+            print(f"\nThe bench database is kept: DATABASE_URL={database.url}")
+        else:
+            database.remove()
+
+
+def _run(plan, database, started) -> int:
+    # Imported here: they need Django set up.
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    from bench.measure import BenchRun, Options, Report
+    from bench.report import print_report
+    from esafety.demo import build_demo
+
+    report = Report()
+    print(f"Setting up the bench database ({database.where}) …", flush=True)
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    t1 = time.perf_counter()
+    # The demo's logins need hashing; Argon2 would only slow the set-up.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        (school, _), *_ = build_demo("large")
+    if connection.vendor == "postgresql":
+        # Fresh tables have no planner statistics yet; a live server's autovacuum would have gathered them.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    t2 = time.perf_counter()
+
+    report.facts += [
+        ("Database", f"{_engine(connection)} ({database.where})"),
+        ("Data", _data_size(school)),
+        ("Set-up", f"migrate {t1 - t0:.1f} s, large demo {t2 - t1:.1f} s"),
+        ("Python, Django", f"{platform.python_version()}, {django.get_version()}, {os.cpu_count()} CPUs"),
+        (
+            "Pages",
+            f"median and 95th percentile of {plan['runs']} requests after {plan['warmup']} warm-ups (test client, DEBUG off); queries counted on one more request",
+        ),
+    ]
+    run = BenchRun(Options(**plan), school, report)
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for bench in module.BENCHES:
+            print(f"  {name}.{bench.__name__} …", flush=True)
+            bench(run)
+    report.facts.append(("Total run time", f"{time.perf_counter() - started:.0f} s"))
+    print_report(report)
+    return 0 if report.ok else 1
+
+
+def _engine(connection) -> str:
+    if connection.vendor == "postgresql":
+        return f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    return connection.vendor
+
+
+def _data_size(school) -> str:
+    from esafety.models import ParentCarer, Pupil, StaffMember
+
+    on_roll = Pupil.objects.for_school(school).current().count()
+    pupils = Pupil.objects.for_school(school).count()
+    staff = StaffMember.objects.for_school(school).count()
+    parents = ParentCarer.objects.for_school(school).count()
+    return f"{school.name}: {on_roll:,} pupils on roll ({pupils:,} with leavers), {staff:,} staff, {parents:,} parents/carers"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""
+How the bench measures: pages through Django's test client, SQL queries, and memory.
+
+A bench function gets a `BenchRun`: `run.page(name, url, as_user=email)` times
+a page and counts its queries; `run.report` collects everything printed at
+the end. Imported after `django.setup()`.
+"""
+
+import ctypes
+import gc
+import re
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+# A query shape seen this often on one page is reported as a likely N+1.
+REPEAT_THRESHOLD = 3
+
+
+@dataclass(frozen=True)
+class Options:
+    runs: int  # timed requests per page
+    warmup: int  # untimed requests first (template loading, caches)
+    import_rows: int
+
+
+@dataclass
+class PageTiming:
+    name: str
+    url: str
+    user: str
+    status: int
+    median_ms: float
+    p95_ms: float
+    queries: int
+    # (times, shape) of each query shape repeated REPEAT_THRESHOLD times or more in one request
+    repeated: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+@dataclass
+class Section:
+    """A block of the report other than the page table, e.g. the import figures."""
+
+    title: str
+    lines: list[str]
+    ok: bool = True
+
+
+@dataclass
+class Report:
+    facts: list[tuple[str, str]] = field(default_factory=list)  # (label, value), printed first
+    pages: list[PageTiming] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.pages) and all(s.ok for s in self.sections)
+
+
+class BenchRun:
+    """What a bench function works with: the options, the demo school, logged-in clients and the report."""
+
+    def __init__(self, options: Options, school, report: Report):
+        self.options = options
+        self.school = school
+        self.report = report
+        self._clients: dict[str, Client] = {}
+
+    def client_for(self, email: str) -> Client:
+        if email not in self._clients:
+            from esafety.models import User
+
+            client = Client()
+            client.force_login(User.objects.get(email=email))
+            self._clients[email] = client
+        return self._clients[email]
+
+    def page(self, name: str, url: str, *, as_user: str) -> PageTiming:
+        """Time `url` for the user and add it to the report's page table."""
+        client = self.client_for(as_user)
+        timing = time_page(client, url, runs=self.options.runs, warmup=self.options.warmup, name=name, user=as_user)
+        self.report.pages.append(timing)
+        return timing
+
+    def recount_pages(self) -> list[tuple[PageTiming, int]]:
+        """Count the queries of every page measured so far again: (page, count now) where it changed."""
+        changed = []
+        for timing in self.report.pages:
+            _, queries = _request(self.client_for(timing.user), timing.url, capture=True)
+            if len(queries) != timing.queries:
+                changed.append((timing, len(queries)))
+        return changed
+
+
+def _request(client: Client, url: str, *, capture: bool) -> tuple[int, list[str]]:
+    if not capture:
+        return client.get(url).status_code, []
+    with CaptureQueriesContext(connection) as captured:
+        status = client.get(url).status_code
+    return status, [q["sql"] for q in captured.captured_queries]
+
+
+def time_page(client: Client, url: str, *, runs: int, warmup: int, name: str = "", user: str = "") -> PageTiming:
+    """
+    Median and 95th percentile wall time of `runs` requests after `warmup` untimed ones.
+
+    Queries are counted on one extra request of their own, so that capturing
+    them does not slow the timed ones.
+    """
+    for _ in range(warmup):
+        status, _ = _request(client, url, capture=False)
+    status, queries = _request(client, url, capture=True)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        status, _ = _request(client, url, capture=False)
+        samples.append((time.perf_counter() - started) * 1000)
+    return PageTiming(
+        name=name or url,
+        url=url,
+        user=user,
+        status=status,
+        median_ms=statistics.median(samples),
+        p95_ms=percentile(samples, 95),
+        queries=len(queries),
+        repeated=repeated_shapes(queries),
+    )
+
+
+def percentile(samples: list[float], pct: int) -> float:
+    if len(samples) < 2:
+        return samples[0]
+    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
+
+
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+_LIST = re.compile(r"\((?:\?, )+\?\)")
+_SAVEPOINT_NAME = re.compile(r'"s\d+_x\d+"')
+
+
+def query_shape(sql: str) -> str:
+    """The SQL with its values taken out, so that the same query for another row looks the same."""
+    shape = _NUMBER.sub("?", _STRING.sub("?", sql))
+    return _LIST.sub("(?, …)", shape)
+
+
+def repeated_shapes(queries: list[str], threshold: int = REPEAT_THRESHOLD) -> list[tuple[int, str]]:
+    counts = Counter(query_shape(q) for q in queries)
+    return [(n, shape) for shape, n in counts.most_common() if n >= threshold]
+
+
+class QueryCounter:
+    """
+    Counts the statements run inside the block, by shape, without keeping them.
+
+    Lighter than `CaptureQueriesContext` for the thousands of queries of an
+    import; Django hands the wrapper the SQL with placeholders, which is the shape.
+    """
+
+    def __init__(self):
+        self.shapes: Counter[str] = Counter()
+
+    @property
+    def total(self) -> int:
+        return sum(self.shapes.values())
+
+    def __enter__(self):
+        self._wrapper = connection.execute_wrapper(self._count)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._wrapper.__exit__(*exc)
+
+    def _count(self, execute, sql, params, many, context):
+        if "SAVEPOINT" in sql[:20]:
+            sql = _SAVEPOINT_NAME.sub('"…"', sql)  # a fresh name each time: count them together
+        self.shapes[sql] += 1
+        return execute(sql, params, many, context)
+
+
+class PeakMemory:
+    """
+    The process's peak resident memory (RSS) inside the block, in MB, and where it started.
+
+    On Linux the kernel's high-water mark is reset at the start of the block
+    (/proc/self/clear_refs), so the peak is this block's own. Elsewhere it is
+    `ru_maxrss`, the peak since the process started, and `since_start` says so.
+    Not tracemalloc: it made the import about seven times slower.
+    """
+
+    def __enter__(self):
+        # Hand memory freed by earlier work back to the OS first, so that the growth is this block's.
+        gc.collect()
+        _malloc_trim()
+        self.since_start = not _reset_peak_rss()
+        self.start_mb = _rss_mb("VmRSS")
+        return self
+
+    def __exit__(self, *exc):
+        self.peak_mb = _rss_mb("VmHWM")
+        return False
+
+
+def _malloc_trim() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the growth may then be understated
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_mb(key: str) -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

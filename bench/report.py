@@ -1,0 +1,29 @@
+"""The bench's report: plain text, one table of pages, then one block per section."""
+
+from bench.measure import Report
+
+
+def print_report(report: Report) -> None:
+    print()
+    print("E-safety bench")
+    print("=" * 14)
+    width = max(len(label) for label, _ in report.facts)
+    for label, value in report.facts:
+        print(f"{label + ':':{width + 1}} {value}")
+
+    if report.pages:
+        print()
+        name_width = max(len("page"), *(len(p.name) for p in report.pages))
+        print(f"{'page':{name_width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}")
+        print(f"{'-' * name_width}  {'-' * 9}  {'-' * 7}  {'-' * 7}")
+        for page in report.pages:
+            status = "" if page.ok else f"  HTTP {page.status} (expected 200)"
+            print(f"{page.name:{name_width}}  {page.median_ms:9.1f}  {page.p95_ms:7.1f}  {page.queries:7}{status}")
+
+    for section in report.sections:
+        print()
+        print(section.title + ("" if section.ok else "  [NEEDS A LOOK]"))
+        for line in section.lines:
+            print(f"  {line}")
+    print()
+    print("All checks passed." if report.ok else "Some checks failed: see [NEEDS A LOOK] and HTTP errors above.")
