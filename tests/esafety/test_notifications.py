@@ -48,7 +48,9 @@ def test_notify_emails_after_commit_once_per_recipient(cast, django_capture_on_c
     assert Notification.objects.filter(title="Urgent").count() == 2
 
 
-def test_in_process_a_failing_email_stays_in_the_outbox_and_the_page_still_works(cast, django_capture_on_commit_callbacks, monkeypatch):
+def test_in_process_a_failing_email_stays_in_the_outbox_and_the_page_still_works(
+    cast, django_capture_on_commit_callbacks, monkeypatch
+):
     from django.core.mail import EmailMessage
 
     from esafety.celery import app
