@@ -6,6 +6,7 @@ a page and counts its queries; `run.report` collects everything printed at
 the end. Imported after `django.setup()`.
 """
 
+import contextlib
 import ctypes
 import gc
 import re
@@ -229,13 +230,11 @@ def _reset_peak_rss() -> bool:
 
 
 def _rss_mb(key: str) -> float:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    # Linux reports the current and peak resident size; elsewhere only the peak, through getrusage.
+    with contextlib.suppress(OSError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
     import resource
     import sys
 
