@@ -250,3 +250,29 @@ def test_work_queued_while_redis_is_down_is_done_exactly_once_when_it_is_back(re
     assert len(emails_in(mail_dir)) == already_sent + 1
     assert Notification.objects.filter(recipient=office, title__contains="pupils.csv").count() == 1
     assert Pupil.objects.filter(school=cast.a.school, mis_id__in=["100001", "100002"]).count() == 2
+
+
+def test_beat_installs_the_schedule_defined_in_settings(services, tmp_path):
+    from django_celery_beat.models import PeriodicTask
+
+    redis_server, _, _ = services
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": redis_server.url, "PYTHONUNBUFFERED": "1"}
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "esafety", "beat", "--loglevel=INFO", f"--pidfile={tmp_path / 'beat.pid'}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wanted = set(django_settings.CELERY_BEAT_SCHEDULE)
+        installed = wait_for(
+            lambda: wanted <= set(PeriodicTask.objects.values_list("name", flat=True)) and PeriodicTask.objects.all(),
+            "beat to write the schedule",
+            60,
+        )
+        drain = next(task for task in installed if task.name == "drain-outbox")
+        assert drain.task == "esafety.tasks.outbox_drain" and drain.interval.every == 60 and drain.enabled
+    finally:
+        beat.terminate()
+        assert beat.wait(timeout=30) is not None
