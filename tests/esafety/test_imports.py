@@ -185,22 +185,24 @@ def test_contacts_are_linked_to_their_pupils_once_however_often_imported(cast, l
         "Contact ID,Pupil Adno,Title,Forename,Surname,Relationship,Parental Responsibility,Priority,Email,Telephone\n"
         "C9001,a001,Mrs,Anna,Aardvark,Mother,Yes,1,Anna@Example.org,07700 900001\n"
         "C9002,a001,Mr,Tom,Aardvark,Step Father,No,2,,\n"
+        "C9005,a001,,Sam,Aardvark,Parent,Yes,4,,\n"
         "C9003,zzz,Mr,Nobody,Known,Father,Yes,1,,\n"
         "C9004,a001,Ms,Jo,Carer,Neighbour,Maybe,3,not-an-email,\n"
     )
     for _ in range(2):
         job = import_file(client, django_capture_on_commit_callbacks, cast.a.school, contacts, kind="contacts", accept="valid")
     messages = sorted((e["row"], e["column"], e["message"]) for e in job.row_errors)
-    assert (4, "Pupil Adno", "no pupil has Adno zzz: import the pupils first.") in messages
-    assert {(5, "Relationship"), (5, "Parental Responsibility"), (5, "Email")} <= {(r, c) for r, c, _ in messages}
+    assert (5, "Pupil Adno", "no pupil has Adno zzz: import the pupils first.") in messages
+    assert {(6, "Relationship"), (6, "Parental Responsibility"), (6, "Email")} <= {(r, c) for r, c, _ in messages}
     links = PupilContact.objects.filter(pupil=cast.a.pupil).select_related("contact").order_by("priority")
     assert [(link.contact.mis_id, link.relationship, link.parental_responsibility) for link in links] == [
         ("Ca001", "mother", True),
         ("C9001", "mother", True),
         ("C9002", "step_parent", False),
+        ("C9005", "parent", True),
     ]
     assert ParentCarer.objects.get(mis_id="C9001").email == "anna@example.org"
-    assert job.result == {"create": 0, "update": 0, "unchanged": 2, "skipped": 2, "left": 0}
+    assert job.result == {"create": 0, "update": 0, "unchanged": 3, "skipped": 2, "left": 0}
 
 
 def test_staff_import_links_line_managers_even_when_listed_later(cast, login, django_capture_on_commit_callbacks):
@@ -293,3 +295,15 @@ def test_old_uploads_are_removed_and_unconfirmed_imports_cancelled(cast):
     waiting.refresh_from_db()
     assert waiting.status == ImportJob.Status.CANCELLED and waiting.csv_text == "" and waiting.file_removed_at
     assert waiting.history.latest().history_change_reason == "Uploaded file removed after the retention period"
+
+
+def test_forms_import_sets_year_groups_and_tutors(cast, login, django_capture_on_commit_callbacks):
+    client = login(cast.a.users["office"])
+    forms = "Reg Group,Year,Tutor Staff Code\n7A,7,\nRB,R,TA\n9Q,Year 9,NOPE\n"
+    job = import_file(client, django_capture_on_commit_callbacks, cast.a.school, forms, kind="forms", accept="valid")
+    assert [(e["row"], e["column"]) for e in job.row_errors] == [(4, "Tutor Staff Code")]
+    assert job.result == {"create": 1, "update": 1, "unchanged": 0, "skipped": 1, "left": 0}
+    reception = FormGroup.objects.get(school=cast.a.school, name="RB")
+    assert (str(reception.year_group), reception.tutor, reception.year_group.key_stage) == ("Reception", cast.a.staff_member, "EYFS")
+    # 7A had a tutor; the file's blank tutor cell clears it (a missing column would have left it).
+    assert FormGroup.objects.get(pk=cast.a.form.pk).tutor is None
