@@ -304,6 +304,10 @@ def test_forms_import_sets_year_groups_and_tutors(cast, login, django_capture_on
     assert [(e["row"], e["column"]) for e in job.row_errors] == [(4, "Tutor Staff Code")]
     assert job.result == {"create": 1, "update": 1, "unchanged": 0, "skipped": 1, "left": 0}
     reception = FormGroup.objects.get(school=cast.a.school, name="RB")
-    assert (str(reception.year_group), reception.tutor, reception.year_group.key_stage) == ("Reception", cast.a.staff_member, "EYFS")
+    assert (str(reception.year_group), reception.tutor, reception.year_group.key_stage) == (
+        "Reception",
+        cast.a.staff_member,
+        "EYFS",
+    )
     # 7A had a tutor; the file's blank tutor cell clears it (a missing column would have left it).
     assert FormGroup.objects.get(pk=cast.a.form.pk).tutor is None
