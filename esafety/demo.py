@@ -233,6 +233,10 @@ def _build_logins(plan, school, staff, trust) -> list[DemoLogin]:
     governor = User.objects.create_user(f"governor@{plan.domain}", DEMO_PASSWORD, full_name="Patricia Okafor")
     Membership.objects.create(user=governor, school=school, role=Role.GOVERNOR)
     logins.append(DemoLogin(Role.GOVERNOR, governor.email, governor.full_name))
+    chair = User.objects.create_user(f"chair@{plan.domain}", DEMO_PASSWORD, full_name="Geoffrey Lamb")
+    Membership.objects.create(user=chair, school=school, role=Role.GOVERNOR)
+    Membership.objects.create(user=chair, school=school, role=Role.CHAIR)
+    logins.append(DemoLogin(Role.CHAIR, chair.email, chair.full_name))
     return logins
 
 

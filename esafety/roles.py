@@ -20,6 +20,8 @@ class Role(models.TextChoices):
     GOVERNOR = "governor", "Governor"
     LEAD = "lead", "E-safety lead"
     TRUST = "trust", "Trust central team"
+    # Allegations about the head teacher go to the chair of governors, who sees those alone.
+    CHAIR = "chair", "Chair of governors"
 
 
 class Capability(models.TextChoices):
@@ -29,20 +31,49 @@ class Capability(models.TextChoices):
     EXPORT_PEOPLE = "export_people", "Export pupils' personal data (CSV)"
     IMPORT_MIS = "import_mis", "Import pupils, parents/carers, forms and staff from the MIS"
     VIEW_ACCESS_LOG = "view_access_log", "Read the access log"
+    # Incidents
+    LOG_INCIDENT = "log_incident", "Log an incident and see the incidents they reported"
+    TRIAGE_INCIDENTS = "triage_incidents", "Triage and handle pupil incidents, including child-protection ones"
+    HANDLE_STAFF_INCIDENTS = "handle_staff_incidents", "See and handle incidents and allegations about staff"
+    HANDLE_HEAD_ALLEGATIONS = "handle_head_allegations", "See and handle allegations about the head teacher"
+    EXPORT_INCIDENTS = "export_incidents", "Export incidents (CSV) and print a case for referral (PDF)"
+    SET_UP_INCIDENTS = "set_up_incidents", "Edit incident categories, response checklists and sanction matrices"
+    # Consents
+    CHECK_CONSENT = "check_consent", "Check who may be photographed or published"
+    RECORD_CONSENT = "record_consent", "Print consent slips, record returns and withdrawals, chase missing answers"
+    SET_UP_CONSENT = "set_up_consent", "Edit consent types and their wording"
+    VIEW_CONSENT_COVERAGE = "view_consent_coverage", "See consent coverage and who has accepted the staff agreement"
 
 
 C = Capability
 
+# What every member of staff may do, whatever else their role adds.
+EVERY_STAFF_MEMBER = frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.LOG_INCIDENT, C.CHECK_CONSENT})
+
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.STAFF: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF}),
-    Role.DSL: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.FLAG_VULNERABLE, C.EXPORT_PEOPLE, C.VIEW_ACCESS_LOG}),
-    Role.HEAD: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.FLAG_VULNERABLE, C.EXPORT_PEOPLE, C.VIEW_ACCESS_LOG}),
-    Role.IT: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF}),
-    Role.OFFICE: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.EXPORT_PEOPLE, C.IMPORT_MIS}),
+    Role.STAFF: EVERY_STAFF_MEMBER,
+    Role.DSL: EVERY_STAFF_MEMBER
+    | {C.FLAG_VULNERABLE, C.EXPORT_PEOPLE, C.VIEW_ACCESS_LOG, C.TRIAGE_INCIDENTS, C.EXPORT_INCIDENTS, C.SET_UP_INCIDENTS},
+    # Allegations about staff go to the head, not the DSL team.
+    Role.HEAD: EVERY_STAFF_MEMBER
+    | {
+        C.FLAG_VULNERABLE,
+        C.EXPORT_PEOPLE,
+        C.VIEW_ACCESS_LOG,
+        C.TRIAGE_INCIDENTS,
+        C.HANDLE_STAFF_INCIDENTS,
+        C.EXPORT_INCIDENTS,
+        C.SET_UP_INCIDENTS,
+        C.SET_UP_CONSENT,
+        C.VIEW_CONSENT_COVERAGE,
+    },
+    Role.IT: EVERY_STAFF_MEMBER,
+    Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT},
     # Governors read anonymised reports only: no names of pupils or staff.
-    Role.GOVERNOR: frozenset(),
-    Role.LEAD: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF}),
-    Role.TRUST: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.VIEW_ACCESS_LOG}),
+    Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE}),
+    Role.LEAD: EVERY_STAFF_MEMBER | {C.SET_UP_INCIDENTS, C.SET_UP_CONSENT, C.VIEW_CONSENT_COVERAGE},
+    Role.TRUST: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.VIEW_ACCESS_LOG, C.VIEW_CONSENT_COVERAGE}),
+    Role.CHAIR: frozenset({C.HANDLE_HEAD_ALLEGATIONS}),
 }
 
 

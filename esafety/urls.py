@@ -16,6 +16,7 @@ urlpatterns = [
     path("pupils/", views.pupil_list, name="pupil_list"),
     path("pupils/export.csv", views.pupil_export, name="pupil_export"),
     path("pupils/<uuid:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("pupils/<uuid:pupil_id>/chronology/", views.pupil_chronology, name="pupil_chronology"),
     path("pupils/<uuid:pupil_id>/flag/", views.pupil_flag, name="pupil_flag"),
     path("forms/", views.form_list, name="form_list"),
     path("forms/<int:form_id>/", views.form_detail, name="form_detail"),

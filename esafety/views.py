@@ -23,6 +23,7 @@ from esafety.home import panels_for
 from esafety.models import AccessLogEntry, ImportJob
 from esafety.notifications import notification_mark_read, notifications_mark_all_read
 from esafety.roles import Capability
+from esafety.timeline import timeline_for
 from esafety.selectors import (
     access_log_for_school,
     forms_for,
@@ -108,6 +109,23 @@ def pupil_detail(request, pupil_id):
             "history": history_for(pupil, hidden_fields=hidden),
         },
     )
+
+
+@capability_required(Capability.VIEW_PUPILS)
+def pupil_chronology(request, pupil_id):
+    pupil = get_pupil_or_404(request.access, pupil_id)
+    entries = timeline_for(request.access, pupil)
+    for entry in entries:
+        if entry.restricted and entry.record is not None:
+            access_log_record(
+                actor=request.user,
+                school=request.access.school,
+                kind=AccessLogEntry.Kind.VIEW,
+                summary=f"Saw {entry.title} in the chronology of {pupil.full_name}",
+                obj=entry.record,
+                request=request,
+            )
+    return render(request, "esafety/pupil_chronology.html", {"pupil": pupil, "entries": entries})
 
 
 @require_POST

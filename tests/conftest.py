@@ -6,8 +6,12 @@ and school B with its own users, who are outsiders to everything of A's.
     cast.b.users["teacher"]   a teacher at school B
     cast.a.pupil              Alice Aardvark, Year 7, form 7A, school A
     cast.b.pupil              Bob Badger, Year 7, form 7B, school B
+    cast.a.users["chair"]     the chair of governors of school A
+
+Each app adds its own records (`tests/<app>/cast.py`), e.g. `cast.a.incident`.
 """
 
+import importlib
 import os
 from dataclasses import dataclass, field
 
@@ -62,7 +66,11 @@ ROLE_USERS = {
     "office": "office",
     "governor": "governor",
     "lead": "lead",
+    "chair": "chair",
 }
+
+# Each app adds its own records to a school's cast: a module with `extend(school_cast, letter)`.
+CAST_EXTENSIONS = ["tests.incidents.cast", "tests.consents.cast"]
 
 
 def _build_school(letter: str, pupil_name: tuple[str, str], trust) -> SchoolCast:
@@ -94,6 +102,8 @@ def _build_school(letter: str, pupil_name: tuple[str, str], trust) -> SchoolCast
     cast.parent = f.make_parent(cast.pupil, "Parent", pupil_name[1], mis_id=f"C{letter}001")
     cast.import_job = f.make_import_job(school, cast.users["office"], status=ImportJob.Status.READY)
     cast.notification = Notification.objects.create(school=school, recipient=cast.users["office"], title=f"Hello office {letter}")
+    for module in CAST_EXTENSIONS:
+        importlib.import_module(module).extend(cast, letter)
     return cast
 
 

@@ -1,0 +1,5 @@
+"""The consents records of each school's cast (tests/conftest.py)."""
+
+
+def extend(cast, letter):
+    pass
