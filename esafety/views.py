@@ -23,7 +23,6 @@ from esafety.home import panels_for
 from esafety.models import AccessLogEntry, ImportJob
 from esafety.notifications import notification_mark_read, notifications_mark_all_read
 from esafety.roles import Capability
-from esafety.timeline import timeline_for
 from esafety.selectors import (
     access_log_for_school,
     forms_for,
@@ -36,6 +35,7 @@ from esafety.selectors import (
     pupils_for,
     staff_for,
 )
+from esafety.timeline import timeline_for
 
 PAGE_SIZE = 50
 
