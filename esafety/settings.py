@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "esafety.middleware.SchoolAccessMiddleware",
+    # Staff who have not accepted the current staff agreement are asked to, once they log in.
+    "consents.middleware.StaffAgreementMiddleware",
     # Last, so that a locked-out login is answered before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -249,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-outbox": {"task": "esafety.tasks.outbox_purge", "schedule": crontab(hour=2, minute=30)},
     # Deletes expired sessions from the database.
     "clear-sessions": {"task": "esafety.tasks.sessions_clear", "schedule": crontab(hour=3, minute=0)},
+    # Yearly consent renewal: queues one task per school, which acts only on or after the
+    # school's renewal date (1 September unless it set another) and only once a year.
+    "consent-renewal": {"task": "consents.tasks.consent_renewal_all", "schedule": crontab(hour=4, minute=30)},
+    # Removes the consent records of pupils who left longer ago than their school keeps them
+    # (counts go in the history), and forgets who looked pupils up in the photo check weeks ago.
+    "consent-retention": {"task": "consents.tasks.consent_retention_all", "schedule": crontab(hour=4, minute=45)},
 }
 
 # --- Forms and messages ----------------------------------------------------

@@ -34,6 +34,7 @@ urlpatterns = [
     path("notifications/<int:notification_id>/open/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("access-log/", views.access_log, name="access_log"),
+    path("consents/", include("consents.urls")),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

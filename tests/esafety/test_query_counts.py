@@ -18,11 +18,14 @@ from tests import factories as f
 # Every page runs 7 queries of its own shell: the session, the user, their
 # memberships, the bell's unread count, and the session's new expiry
 # (savepoint, update, release). The budgets below are those 7 plus:
+# The office's consents panel: the open rounds with their consents (and those consents' year
+# groups), forms and year groups, then one count of pupils with answers missing a round.
+CONSENT_PANEL = 6
 PAGES = [
     ("teacher", "home", None, 7 + 3),  # unread notifications; pupils and staff on roll
     ("dsl", "home", None, 7 + 5),  # … and pupils with additional needs, recent access log
     ("head", "home", None, 7 + 5),
-    ("office", "home", None, 7 + 4),  # … and imports in progress
+    ("office", "home", None, 7 + 4 + CONSENT_PANEL),  # … and imports in progress
     ("it", "home", None, 7 + 3),
     ("governor", "home", None, 7 + 1),  # unread notifications only
     ("lead", "home", None, 7 + 3),
