@@ -22,4 +22,5 @@ so they may import models at the top.
 # function checks that no page's query count grew with them.
 MODULES = [
     "bench.core",
+    "bench.consents",
 ]
