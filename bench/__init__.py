@@ -23,4 +23,5 @@ so they may import models at the top.
 MODULES = [
     "bench.core",
     "bench.consents",
+    "bench.incidents",
 ]

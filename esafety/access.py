@@ -25,6 +25,8 @@ class SchoolAccess:
     capabilities: frozenset[str] = frozenset()
     # Every school this user may switch to, with their roles there.
     schools: tuple[School, ...] = field(default_factory=tuple)
+    # Whose access this is: some records are visible to the people named on them (e.g. who logged an incident).
+    user: object = None
 
     def can(self, capability: str) -> bool:
         return self.school is not None and capability in self.capabilities
@@ -62,20 +64,20 @@ def school_access_for(user, wanted_school_id=None) -> SchoolAccess:
     ordered = tuple(sorted(schools.values(), key=lambda s: s.name))
     school = schools.get(wanted_school_id) or ordered[0]
     roles = frozenset(roles_by_school[school.id])
-    return SchoolAccess(school=school, roles=roles, capabilities=capabilities_for(roles), schools=ordered)
+    return SchoolAccess(school=school, roles=roles, capabilities=capabilities_for(roles), schools=ordered, user=user)
 
 
-def capability_required(capability: str):
-    """Allow the view only to users whose roles at the active school include the capability."""
+def capability_required(*capabilities: str):
+    """Allow the view only to users whose roles at the active school include one of the capabilities."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not request.access.can(capability):
+            if not any(request.access.can(capability) for capability in capabilities):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapped.required_capability = capability
+        wrapped.required_capabilities = capabilities
         return wrapped
 
     return decorator

@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from esafety.models import AccessLogEntry, FormGroup, Membership, School, Trust, User, YearGroup
+from esafety.schools import school_set_up
 
 
 @admin.register(Trust)
@@ -17,6 +18,12 @@ class SchoolAdmin(SimpleHistoryAdmin):
     list_display = ["name", "urn", "phase", "trust"]
     list_filter = ["phase", "trust"]
     search_fields = ["name", "urn"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A new school gets each app's starting set-up (consent types, incident categories…).
+            school_set_up(obj)
 
 
 @admin.register(YearGroup)

@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history
 from esafety.calendar import academic_year_start
 from esafety.models import FormGroup, Membership, ParentCarer, Pupil, PupilContact, School, StaffMember, Trust, User, YearGroup
 from esafety.roles import Role
+from esafety.schools import school_create
 
 DEMO_PASSWORD = "demo-password"
 
@@ -83,7 +84,7 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
     today = timezone.localdate()
     year_start = academic_year_start(today)
     with transaction.atomic():
-        school = School.objects.create(name=plan.name, urn=plan.urn, phase=plan.phase, trust=trust, email=f"office@{plan.domain}")
+        school = school_create(name=plan.name, urn=plan.urn, phase=plan.phase, trust=trust, email=f"office@{plan.domain}")
         year_groups = {ncy: YearGroup.objects.create(school=school, ncy=ncy) for ncy in plan.year_groups}
 
         staff = _build_staff(plan, school, rng, today)

@@ -2,7 +2,7 @@
 A pupil's chronology: one timeline to which every app contributes.
 
 An app registers a source with `@timeline_source`; a source gets the
-viewer's `SchoolAccess` and the pupil and returns `TimelineEntry` items the
+viewer's `SchoolAccess` (the viewer is `access.user`) and the pupil and returns `TimelineEntry` items the
 viewer may see (a source that filters nothing would leak restricted
 records: each source applies its own app's visibility rules). The core sorts
 the entries newest first and renders them on the chronology page.

@@ -2,11 +2,12 @@
 
 from datetime import date
 
-from esafety.models import FormGroup, ImportJob, ParentCarer, Pupil, PupilContact, School, StaffMember, User, YearGroup
+from esafety.models import FormGroup, ImportJob, ParentCarer, Pupil, PupilContact, StaffMember, User, YearGroup
+from esafety.schools import school_create
 
 
 def make_school(name="Test School", urn="900001", trust=None):
-    return School.objects.create(name=name, urn=urn, trust=trust)
+    return school_create(name=name, urn=urn, trust=trust)
 
 
 def make_user(email, full_name="Test User", password="a-test-password"):

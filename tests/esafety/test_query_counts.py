@@ -18,17 +18,20 @@ from tests import factories as f
 # Every page runs 7 queries of its own shell: the session, the user, their
 # memberships, the bell's unread count, and the session's new expiry
 # (savepoint, update, release). The budgets below are those 7 plus:
+# (the incidents panels of the home page: every member of staff's open tasks; for those who
+# handle incidents, new or unassigned and immediate risk, and overdue tasks)
+LOG_PANEL, TRIAGE_PANEL = 1, 2
 # The office's consents panel: the open rounds with their consents (and those consents' year
 # groups), forms and year groups, then one count of pupils with answers missing a round.
 CONSENT_PANEL = 6
 PAGES = [
-    ("teacher", "home", None, 7 + 3),  # unread notifications; pupils and staff on roll
-    ("dsl", "home", None, 7 + 5),  # … and pupils with additional needs, recent access log
-    ("head", "home", None, 7 + 5),
-    ("office", "home", None, 7 + 4 + CONSENT_PANEL),  # … and imports in progress
-    ("it", "home", None, 7 + 3),
+    ("teacher", "home", None, 7 + 3 + LOG_PANEL),  # unread notifications; pupils and staff on roll
+    ("dsl", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL),  # … and pupils with additional needs, recent access log
+    ("head", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL),
+    ("office", "home", None, 7 + 4 + LOG_PANEL + CONSENT_PANEL),  # … and imports in progress
+    ("it", "home", None, 7 + 3 + LOG_PANEL),
     ("governor", "home", None, 7 + 1),  # unread notifications only
-    ("lead", "home", None, 7 + 3),
+    ("lead", "home", None, 7 + 3 + LOG_PANEL),
     ("trust", "home", None, 7 + 6),  # … and the trust's schools (one more query for them)
     ("teacher", "pupil_list", None, 7 + 4),  # year groups and forms for the filters, count, page
     ("dsl", "pupil_detail", lambda c: {"pupil_id": c.a.pupil.pk}, 7 + 3),  # pupil, contacts, history

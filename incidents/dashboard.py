@@ -1,0 +1,383 @@
+"""
+The DSL's triage dashboard, the incident list with its CSV export, and the
+PDF of one incident for a referral.
+
+Everything here starts from `selectors.incidents_for`, so that a restricted
+incident is missing for everyone outside its audience: from the queues, the
+counts, the trend charts, the list, the search, the export and the PDF. The
+queues and trends are a fixed number of aggregate queries, however many
+incidents the school has (tests/incidents/test_incident_query_counts.py).
+"""
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from esafety.access import SchoolAccess, capability_required
+from esafety.audit import access_log_record
+from esafety.calendar import HALF_TERMS, academic_year_label, academic_year_start, ncy_label, term_start
+from esafety.csv_export import csv_safe
+from esafety.models import AccessLogEntry
+from esafety.pdf import pdf_response, render_pdf
+from esafety.roles import Capability
+from incidents import selectors
+from incidents.filters import IncidentFilter, with_severity_rank
+from incidents.models import Incident
+
+HANDLING = (Capability.TRIAGE_INCIDENTS, Capability.HANDLE_STAFF_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
+QUEUE_SIZE = 25  # rows shown in each queue; the rest are a link to the filtered list
+PAGE_SIZE = 50
+RECENTLY_CLOSED_DAYS = 14
+Status = Incident.Status
+
+
+# --- Queues ---------------------------------------------------------------------
+
+
+@dataclass
+class Queue:
+    key: str
+    title: str
+    explanation: str
+    incidents: list
+    total: int
+    list_query: str  # the same incidents in the full list
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.incidents), 0)
+
+
+def queue_filters() -> dict[str, Q]:
+    open_ = ~Q(status__in=[Status.CLOSED, Status.WAITING])
+    return {
+        "new": open_ & (Q(status=Status.NEW) | Q(assigned_to__isnull=True)),
+        "open": Q(status=Status.OPEN, assigned_to__isnull=False),
+        "waiting": Q(status=Status.WAITING),
+        "closed": Q(status=Status.CLOSED, closed_at__gte=timezone.now() - timedelta(days=RECENTLY_CLOSED_DAYS)),
+    }
+
+
+def triage_queues(visible: QuerySet[Incident]) -> list[Queue]:
+    """
+    New and unassigned first, then open ones and those waiting on an outside
+    agency, each the most serious first and then the oldest first; and the
+    recently closed, to reopen one. One count query and one page per queue.
+    """
+    filters = queue_filters()
+    totals = visible.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    ranked = selectors.with_list_columns(with_severity_rank(visible))
+    spec = [
+        ("new", "New and unassigned", "Not yet taken on by anyone: assign each one, or triage it.", "handler=nobody"),
+        ("open", "Open", "Being handled, the most serious and then the oldest first.", "status=open"),
+        (
+            "waiting",
+            "Waiting on an outside agency",
+            "Referred to children's social care, the police or another agency.",
+            "status=waiting",
+        ),
+        ("closed", f"Closed in the last {RECENTLY_CLOSED_DAYS} days", "Reopen one if there is more to do.", "status=closed"),
+    ]
+    queues = []
+    for key, title, explanation, query in spec:
+        order = ["-closed_at"] if key == "closed" else ["severity_rank", "occurred_at", "number"]
+        rows = list(ranked.filter(filters[key]).order_by(*order)[:QUEUE_SIZE])
+        queues.append(Queue(key, title, explanation, rows, totals[key], query))
+    return queues
+
+
+# --- Trends -----------------------------------------------------------------------
+
+
+@dataclass
+class HalfTermTrend:
+    """Incidents per half-term this academic year and last, in total and by category."""
+
+    this_year: str
+    last_year: str
+    labels: list[str]
+    totals_this: list[int]
+    totals_last: list[int]
+    # (category name, [(this year, last year) for each half-term], total this year, total last year)
+    categories: list[tuple[str, list[tuple[int, int]], int, int]] = field(default_factory=list)
+
+
+def _aware(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def half_term_bounds(year_start: int) -> list[tuple[datetime, datetime]]:
+    """The start and end (exclusive) of each half-term of the academic year beginning in September of `year_start`."""
+    bounds = []
+    for _, months in HALF_TERMS:
+        first, last = months[0], months[-1]
+        begin = date(year_start if first >= 9 else year_start + 1, first, 1)
+        end_year = year_start if last >= 9 else year_start + 1
+        end = date(end_year + 1, 1, 1) if last == 12 else date(end_year, last + 1, 1)
+        bounds.append((_aware(begin), _aware(end)))
+    return bounds
+
+
+def half_term_trend(visible: QuerySet[Incident], today: date) -> HalfTermTrend:
+    """One grouped query: a count for each half-term of both years, by category (date ranges, so indexes serve it)."""
+    this_start = academic_year_start(today)
+    periods = {"this": half_term_bounds(this_start), "last": half_term_bounds(this_start - 1)}
+    counts = {
+        f"{year}_{i}": Count("pk", filter=Q(occurred_at__gte=begin, occurred_at__lt=end))
+        for year, bounds in periods.items()
+        for i, (begin, end) in enumerate(bounds)
+    }
+    rows = (
+        visible.filter(occurred_at__gte=periods["last"][0][0], occurred_at__lt=periods["this"][-1][1])
+        .values("category__name", "category__order")
+        .annotate(**counts)
+        .order_by("category__order", "category__name")
+    )
+    count = len(HALF_TERMS)
+    trend = HalfTermTrend(
+        this_year=academic_year_label(today),
+        last_year=academic_year_label(date(this_start - 1, 9, 1)),
+        labels=[name for name, _ in HALF_TERMS],
+        totals_this=[0] * count,
+        totals_last=[0] * count,
+    )
+    for row in rows:
+        this = [row[f"this_{i}"] for i in range(count)]
+        last = [row[f"last_{i}"] for i in range(count)]
+        trend.categories.append((row["category__name"], list(zip(this, last, strict=True)), sum(this), sum(last)))
+        for i in range(count):
+            trend.totals_this[i] += this[i]
+            trend.totals_last[i] += last[i]
+    return trend
+
+
+def year_group_counts(visible: QuerySet[Incident]) -> list[tuple[str, int]]:
+    """(year group, incidents with a pupil of that year group), by the pupils' year group now."""
+    from incidents.models import IncidentPerson
+
+    rows = (
+        IncidentPerson.objects.filter(incident__in=visible, pupil__isnull=False)
+        .values("pupil__year_group__ncy")
+        .annotate(n=Count("incident", distinct=True))
+        .order_by("pupil__year_group__ncy")
+    )
+    return [(ncy_label(row["pupil__year_group__ncy"]), row["n"]) for row in rows]
+
+
+def location_counts(visible: QuerySet[Incident]) -> list[tuple[str, int]]:
+    counts = {row["location"]: row["n"] for row in selectors.counts_by(visible, "location")}
+    return [(label, counts.get(value, 0)) for value, label in Incident.Location.choices]
+
+
+@dataclass
+class Trends:
+    half_terms: HalfTermTrend
+    year_groups: list[tuple[str, int]]
+    locations: list[tuple[str, int]]
+    frequent_pupils: list
+    threshold: int
+    term_since: date
+
+    def chart_data(self) -> dict:
+        """What the charts draw; the tables beside them show the same numbers."""
+        return {
+            "halfTerms": {
+                "labels": self.half_terms.labels,
+                "series": [
+                    {"label": self.half_terms.this_year, "data": self.half_terms.totals_this},
+                    {"label": self.half_terms.last_year, "data": self.half_terms.totals_last},
+                ],
+            },
+            "yearGroups": {"labels": [label for label, _ in self.year_groups], "data": [n for _, n in self.year_groups]},
+            "locations": {"labels": [label for label, _ in self.locations], "data": [n for _, n in self.locations]},
+        }
+
+
+def trends_for(access: SchoolAccess, user, today: date) -> Trends:
+    visible = selectors.incidents_for(access, user)
+    this_year = visible.filter(occurred_at__gte=_aware(date(academic_year_start(today), 9, 1)))
+    settings = selectors.settings_for(access.school)
+    since = term_start(today)
+    return Trends(
+        half_terms=half_term_trend(visible, today),
+        year_groups=year_group_counts(this_year),
+        locations=location_counts(this_year),
+        frequent_pupils=selectors.frequent_pupils(access, user, since, settings.repeat_threshold),
+        threshold=settings.repeat_threshold,
+        term_since=since,
+    )
+
+
+# --- Pages ------------------------------------------------------------------------
+
+
+def _row_tools(access: SchoolAccess) -> dict:
+    """What the inline forms of every queue row offer, fetched once for the whole page."""
+    categories = list(selectors.categories_for(access).active().order_by("order", "name"))
+    return {
+        "handlers": selectors.handlers_by_audience(access.school),
+        "categories": categories,
+        "severities": Incident.Severity.choices,
+    }
+
+
+@capability_required(*HANDLING)
+def dashboard(request):
+    today = timezone.localdate()
+    visible = selectors.incidents_for(request.access, request.user)
+    overdue = selectors.overdue_actions_for(request.access, request.user)
+    tools = _row_tools(request.access)
+    queues = triage_queues(visible)
+    for queue in queues:
+        for incident in queue.incidents:
+            incident.possible_handlers = tools["handlers"][incident.audience]
+    trends = trends_for(request.access, request.user, today)
+    return render(
+        request,
+        "incidents/dashboard.html",
+        {
+            "queues": queues,
+            "overdue": list(overdue[:QUEUE_SIZE]),
+            "overdue_total": overdue.count(),
+            "trends": trends,
+            "chart_data": trends.chart_data(),
+            "categories": tools["categories"],
+            "severities": tools["severities"],
+            "today": today,
+            "may_export": request.access.can(Capability.EXPORT_INCIDENTS),
+        },
+    )
+
+
+def _filtered(request) -> IncidentFilter:
+    return IncidentFilter(
+        request.GET,
+        queryset=selectors.incidents_for(request.access, request.user),
+        school=request.access.school,
+        user=request.user,
+    )
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@capability_required(*HANDLING)
+def incident_list(request):
+    incidents = _filtered(request)
+    page = Paginator(selectors.with_list_columns(incidents.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/list.html",
+        {
+            "filter": incidents,
+            "page": page,
+            "query": _query_without_page(request),
+            "may_export": request.access.can(Capability.EXPORT_INCIDENTS),
+        },
+    )
+
+
+CSV_HEADER = [
+    "Reference",
+    "When",
+    "Category",
+    "Where",
+    "Where exactly",
+    "Severity",
+    "Status",
+    "People involved",
+    "What happened",
+    "What was done straight away",
+    "Logged by",
+    "Handled by",
+    "Outside agency",
+    "Their reference",
+    "Outcome",
+    "Closed on",
+]
+
+
+def _csv_row(incident: Incident) -> list[str]:
+    people = "; ".join(f"{p.name} ({p.get_part_display().lower()})" for p in incident.people.all())
+    return csv_safe(
+        [
+            incident.reference,
+            timezone.localtime(incident.occurred_at).strftime("%d/%m/%Y %H:%M"),
+            incident.category.name,
+            incident.get_location_display(),
+            incident.location_detail,
+            incident.get_severity_display(),
+            incident.get_status_display(),
+            people,
+            incident.description,
+            incident.immediate_action,
+            incident.reported_by,
+            incident.assigned_to or "",
+            incident.agency,
+            incident.agency_reference,
+            incident.outcome,
+            timezone.localtime(incident.closed_at).strftime("%d/%m/%Y") if incident.closed_at else "",
+        ]
+    )
+
+
+@capability_required(Capability.EXPORT_INCIDENTS)
+def incident_export(request):
+    """The filtered list as CSV. Personal data: every export is in the access log, with the count."""
+    incidents = selectors.with_list_columns(_filtered(request).qs).select_related("reported_by")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="incidents-{timezone.localdate():%Y-%m-%d}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")  # so that Excel reads UTF-8 names correctly
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for incident in incidents.iterator(chunk_size=500):
+        writer.writerow(_csv_row(incident))
+        count += 1
+    access_log_record(
+        actor=request.user,
+        school=request.access.school,
+        kind=AccessLogEntry.Kind.EXPORT,
+        summary=f"Exported {count} incident{'s' if count != 1 else ''} as CSV ({_query_without_page(request) or 'no filters'})",
+        request=request,
+    )
+    return response
+
+
+@capability_required(Capability.EXPORT_INCIDENTS)
+def incident_pdf(request, incident_id):
+    """The case on paper, for a referral: only for those who handle it, and logged as an export."""
+    incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
+    if not selectors.handles(request.access, incident):
+        raise Http404("No such incident.")
+    context = {
+        "incident": incident,
+        "school": request.access.school,
+        "people": list(incident.people.all()),
+        "events": list(incident.events.select_related("actor")),
+        "actions": list(incident.actions.select_related("owner", "done_by")),
+        "checklist": list(incident.checklist.select_related("done_by")),
+        "evidence": list(incident.evidence.select_related("added_by")),
+        "printed_at": timezone.localtime(),
+        "printed_by": request.user,
+    }
+    pdf = render_pdf("incidents/pdf/incident.html", context)
+    access_log_record(
+        actor=request.user,
+        school=request.access.school,
+        kind=AccessLogEntry.Kind.EXPORT,
+        summary=f"Printed incident {incident.reference} as PDF" + (" (restricted)" if incident.is_restricted else ""),
+        obj=incident,
+        request=request,
+    )
+    return pdf_response(pdf, f"{incident.reference}.pdf")

@@ -1,0 +1,222 @@
+"""Forms of the incident log: they validate and convert; the services save."""
+
+from django import forms
+from django.utils import timezone
+
+from esafety.models import Pupil, StaffMember
+from incidents.models import EvidenceItem, Incident, IncidentCategory, IncidentPerson, IncidentSettings, SanctionRow
+from incidents.services import Involved
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_LOCAL, **kwargs)
+
+
+class IncidentLogForm(forms.Form):
+    """The form a member of staff fills in, on a phone or a classroom PC, in under a minute."""
+
+    occurred_at = forms.DateTimeField(
+        label="When did it happen?", widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%d/%m/%Y %H:%M"]
+    )
+    location = forms.ChoiceField(label="Where?", choices=Incident.Location.choices, widget=forms.RadioSelect)
+    location_detail = forms.CharField(label="Where exactly (optional)", required=False, max_length=200)
+    category = forms.ModelChoiceField(label="What kind of incident?", queryset=IncidentCategory.objects.none())
+    description = forms.CharField(
+        label="What happened?",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The facts as they were told to you or as you saw them, in the words used. Do not add opinions.",
+    )
+    immediate_action = forms.CharField(
+        label="What did you do straight away? (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    severity = forms.ChoiceField(
+        label="How serious is it?", choices=Incident.Severity.choices, initial=Incident.Severity.MEDIUM, widget=forms.RadioSelect
+    )
+    told_dsl_in_person = forms.BooleanField(label="I have told a DSL in person", required=False)
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.fields["category"].queryset = IncidentCategory.objects.for_school(school).active()
+        self.people: list[Involved] = []
+        self.people_rows: list[dict] = []  # what to show again in the people list after an error
+
+    def clean_occurred_at(self):
+        value = self.cleaned_data["occurred_at"]
+        if value > timezone.now() + timezone.timedelta(minutes=5):
+            raise forms.ValidationError("This is in the future. Give the date and time it happened.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        self.people, self.people_rows = parse_people(self.data, self.school)
+        if not self.people:
+            self.add_error(None, "Add at least one person involved: a pupil, a member of staff or someone outside the school.")
+        return cleaned
+
+
+PART_CHOICES = IncidentPerson.Part.choices
+
+
+def parse_people(data, school) -> tuple[list[Involved], list[dict]]:
+    """
+    The people rows of the log form: parallel lists `person` ("pupil:<id>",
+    "staff:<id>" or "outsider:<name>") and `part`. Only the school's own
+    pupils and staff are accepted; anything else is dropped.
+    """
+    keys, parts = data.getlist("person"), data.getlist("part")
+    pupil_ids = [k.split(":", 1)[1] for k in keys if k.startswith("pupil:")]
+    staff_ids = [k.split(":", 1)[1] for k in keys if k.startswith("staff:")]
+    pupils = {str(p.pk): p for p in Pupil.objects.for_school(school).filter(pk__in=_uuids(pupil_ids)).select_related("form")}
+    staff = {str(s.pk): s for s in StaffMember.objects.for_school(school).filter(pk__in=_uuids(staff_ids))}
+    valid_parts = {value for value, _ in PART_CHOICES}
+    people, rows = [], []
+    for key, part in zip(keys, parts, strict=False):
+        kind, _, ident = key.partition(":")
+        part = part if part in valid_parts else IncidentPerson.Part.AFFECTED
+        if kind == "pupil" and ident in pupils:
+            people.append(Involved(part, pupil=pupils[ident]))
+            rows.append(person_row(key, str(pupils[ident]), part, "Pupil"))
+        elif kind == "staff" and ident in staff:
+            people.append(Involved(part, staff=staff[ident]))
+            rows.append(person_row(key, staff[ident].full_name, part, "Staff"))
+        elif kind == "outsider" and ident.strip():
+            name = ident.strip()[:200]
+            people.append(Involved(part, outsider=name))
+            rows.append(person_row(f"outsider:{name}", name, part, "Outside the school"))
+    return people, rows
+
+
+def person_row(key: str, label: str, part: str, kind: str) -> dict:
+    return {"key": key, "label": label, "part": part, "kind": kind, "parts": PART_CHOICES}
+
+
+def _uuids(values):
+    import uuid
+
+    out = []
+    for value in values:
+        try:
+            out.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
+class TriageForm(forms.Form):
+    severity = forms.ChoiceField(label="Severity", choices=Incident.Severity.choices)
+    category = forms.ModelChoiceField(label="Category", queryset=IncidentCategory.objects.none())
+    matrix_row = forms.ModelChoiceField(
+        label="Kind of incident (sanction matrix)", queryset=SanctionRow.objects.none(), required=False
+    )
+    reason = forms.CharField(label="Reason for the change (optional)", required=False, max_length=500)
+
+    def __init__(self, *args, incident, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"severity": incident.severity, "category": incident.category_id, "matrix_row": incident.matrix_row_id},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = IncidentCategory.objects.for_school(incident.school)
+        self.fields["matrix_row"].queryset = SanctionRow.objects.for_school(incident.school).filter(matrix=incident.matrix)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label="Handled by", queryset=None)
+
+    def __init__(self, *args, handlers, **kwargs):
+        super().__init__(*args, **kwargs)
+        from esafety.models import User
+
+        self.fields["assignee"].queryset = User.objects.filter(pk__in=[u.pk for u in handlers]).order_by("full_name")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AgencyForm(forms.Form):
+    agency = forms.CharField(
+        label="Outside agency", max_length=200, required=False, help_text="e.g. children's social care, police"
+    )
+    agency_reference = forms.CharField(label="Their reference", max_length=100, required=False)
+    waiting = forms.BooleanField(label="We are waiting on them", required=False)
+
+
+class CloseForm(forms.Form):
+    outcome = forms.CharField(label="Outcome", widget=forms.Textarea(attrs={"rows": 3}))
+    lessons_learnt = forms.CharField(label="Lessons learnt (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label="Why reopen it?", max_length=500)
+
+
+class DoneForm(forms.Form):
+    note = forms.CharField(label="Note (optional)", required=False, max_length=2000)
+
+
+class EvidenceForm(forms.ModelForm):
+    class Meta:
+        model = EvidenceItem
+        fields = ["description", "location", "held_by", "secured_at"]
+        widgets = {"secured_at": DateTimeLocalInput()}
+        help_texts = {
+            "description": "e.g. a phone held for the police, screenshots kept by the DSL. Never upload the images themselves.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["secured_at"].input_formats = [DATETIME_LOCAL, "%d/%m/%Y %H:%M"]
+
+
+class IncidentSettingsForm(forms.ModelForm):
+    class Meta:
+        model = IncidentSettings
+        fields = ["repeat_window_days", "repeat_threshold"]
+
+
+class CategoryForm(forms.ModelForm):
+    checklist = forms.CharField(
+        label="Response checklist",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="One step a line. Incidents logged from now on get these steps; earlier incidents keep theirs.",
+    )
+
+    class Meta:
+        model = IncidentCategory
+        fields = [
+            "name",
+            "order",
+            "is_active",
+            "child_protection",
+            "involves_images",
+            "illegal_material",
+            "about_staff",
+            "pupil_row",
+            "staff_row",
+        ]
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.school = school
+        self.fields["pupil_row"].queryset = SanctionRow.objects.for_school(school).filter(matrix="pupils")
+        self.fields["staff_row"].queryset = SanctionRow.objects.for_school(school).filter(matrix="staff")
+        if self.instance.pk and not self.is_bound:
+            self.initial["checklist"] = "\n".join(self.instance.checklist.order_by("order", "pk").values_list("text", flat=True))
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = IncidentCategory.objects.for_school(self.instance.school).filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError("Your school already has a category with this name.")
+        return name
+
+    def steps(self) -> list[str]:
+        return self.cleaned_data.get("checklist", "").splitlines()

@@ -1,0 +1,103 @@
+"""
+An incident from start to finish in the browser: a teacher logs a
+cyberbullying incident on a phone; the DSL finds it on the dashboard,
+assigns it, works its response checklist and closes it; a teacher cannot
+reach a restricted incident. Every page on the way passes axe-core.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from incidents.models import Incident
+from tests.e2e.conftest import assert_accessible, log_in
+
+PHONE = {"width": 375, "height": 812}
+
+
+def no_sideways_scroll(page: Page) -> None:
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{page.url} scrolls sideways"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_teacher_logs_cyberbullying_on_a_phone_and_the_dsl_handles_it_to_the_end(cast, live_server, new_context, page: Page):
+    # The teacher, on a phone.
+    phone = new_context(viewport=PHONE).new_page()
+    log_in(phone, live_server, cast.a.users["teacher"])
+    phone.get_by_role("main").get_by_role("link", name="Log an incident").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Log an incident")
+    no_sideways_scroll(phone)
+    assert_accessible(phone)
+
+    form = phone.locator("#incident-log-form")
+    form.get_by_label("Online").check()
+    form.get_by_label("Find a pupil or member of staff").fill("Aardv")
+    form.get_by_role("button", name=re.compile("Alice Aardvark")).click()
+    form.get_by_label("Part of Alice Aardvark").select_option(label="Affected")
+    form.get_by_label("What kind of incident?").select_option(label="Cyberbullying")
+    form.get_by_label("What happened?").fill("Alice showed me messages in the class group chat calling her names.")
+    form.get_by_label("What did you do straight away?").fill("Asked her to keep screenshots.")
+    assert_accessible(phone)
+    form.get_by_role("button", name="Log the incident").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("logged")
+    no_sideways_scroll(phone)
+    incident = Incident.objects.filter(school=cast.a.school, description__startswith="Alice showed me").get()
+    reference = incident.reference
+
+    # The DSL, on a desktop: the dashboard shows it among the new and unassigned.
+    log_in(page, live_server, cast.a.users["dsl"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Incidents")
+    new_queue = page.locator("section#new")
+    row = new_queue.locator(f"#row-{incident.pk}")
+    expect(row).to_contain_text("Cyberbullying")
+    expect(row).to_contain_text("Alice Aardvark")
+    assert_accessible(page)
+    row.get_by_text(f"Act on {reference}").click()
+    row.get_by_label("Handled by").select_option(label="Dsl A")
+    row.get_by_role("button", name=f"Assign {reference}").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"{reference} is now handled by Dsl A")
+    open_row = page.locator("section#open").locator(f"#row-{incident.pk}")
+    expect(open_row).to_contain_text("Handled by: Dsl A")
+
+    # The case: work through the checklist, each step with a note.
+    open_row.get_by_role("link", name=re.compile(reference)).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+    assert_accessible(page)
+    steps = incident.checklist.count()
+    assert steps > 0
+    for number in range(1, steps + 1):
+        checklist = page.locator("section#checklist")
+        checklist.get_by_label(f"Note for step {number}").fill(f"Step {number} done with the tutor")
+        checklist.get_by_role("button", name="Done").first.click()
+        expect(page.get_by_role("status").first).to_contain_text("Checklist:")
+    assert incident.checklist.filter(done_at__isnull=True).count() == 0
+    assert incident.checklist.filter(note="Step 1 done with the tutor").exists()
+
+    # Close it with an outcome; it leaves the open queue for the recently closed.
+    close_form = page.locator("form", has=page.get_by_role("button", name="Close the incident"))
+    close_form.get_by_label("Outcome").fill("Messages removed; apology given; parents informed.")
+    close_form.get_by_role("button", name="Close the incident").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"{reference} has been closed")
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.CLOSED and incident.assigned_to == cast.a.users["dsl"]
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents", exact=True).click()
+    expect(page.locator("section#closed").locator(f"#row-{incident.pk}")).to_be_visible()
+    expect(page.locator("section#open").locator(f"#row-{incident.pk}")).to_have_count(0)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_teacher_cannot_reach_a_restricted_incident(cast, live_server, page: Page):
+    log_in(page, live_server, cast.a.users["teacher"])
+    # The teacher logged it, yet it is the DSL team's alone: it does not exist for them.
+    response = page.goto(f"{live_server.url}/incidents/{cast.a.restricted.pk}/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text(cast.a.restricted.reference)
+    response = page.goto(f"{live_server.url}/incidents/{cast.a.restricted.pk}/pdf/")
+    assert response.status == 403
+    response = page.goto(f"{live_server.url}/incidents/list/?q={cast.a.restricted.reference}")
+    assert response.status == 403
