@@ -19,6 +19,7 @@ from bench.measure import BenchRun, PeakMemory, QueryCounter, Section
 from consents import printing, services
 from consents.demo import seed_answers
 from consents.models import ConsentAnswer, ConsentRound, ConsentSlip, SlipBatch
+from consents.selectors import pupils_with_answers_missing
 from esafety.models import FormGroup, User, YearGroup
 from esafety.roles import Role
 
@@ -56,6 +57,15 @@ def slips(run: BenchRun) -> None:
         f"one form (9C): {count} slips, {len(pdf) / 1024:.0f} KB in {seconds:.2f} s, {queries.total} queries, peak {memory.peak_mb:.0f} MB"
     )
     ok &= count > 0
+    started = time.perf_counter()
+    pdf, count = printing.form_slips_pdf(consent_round, form, only_missing=False, per_page=2)
+    lines.append(f"one form (9C), two a page: {count} slips, {len(pdf) / 1024:.0f} KB in {time.perf_counter() - started:.2f} s")
+    started = time.perf_counter()
+    pages = printing.slip_pages(consent_round, pupils_with_answers_missing(consent_round).filter(form=form), only_missing=True)
+    pdf = printing.render_reminders(consent_round, pages, today=timezone.localdate())
+    lines.append(
+        f"reminder letters (9C): {len(pages)} letters, {len(pdf) / 1024:.0f} KB in {time.perf_counter() - started:.2f} s"
+    )
 
     office = User.objects.get(email=login(Role.OFFICE))
     with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):

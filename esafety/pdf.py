@@ -29,6 +29,16 @@ def render_html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())
 
 
+def render_html_document(html: str):
+    """
+    The laid-out WeasyPrint `Document` of the HTML (same fonts and base as `render_html_to_pdf`), for a
+    caller that looks at the layout (`document.pages`, each page's `anchors`) before `document.write_pdf()`.
+    """
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).render(font_config=_font_config())
+
+
 def render_pdf(template_name: str, context: dict) -> bytes:
     """The PDF of a template rendered with the context."""
     return render_html_to_pdf(render_to_string(template_name, context))
