@@ -179,3 +179,31 @@ def test_an_allegation_about_staff_goes_to_the_head_and_about_the_head_to_the_ch
     response = client.post(LOG, form_data(cast, person=[f"staff:{head_record.pk}"], part=["alleged"]))
     about_head = Incident.objects.get(pk=response["Location"].split("/")[2])
     assert about_head.audience == Incident.Audience.HEAD
+
+
+def test_an_urgent_incident_logged_while_redis_is_down_is_saved_and_the_dsl_told_when_it_is_back(
+    cast, login, django_capture_on_commit_callbacks, monkeypatch
+):
+    from esafety.celery import app
+    from esafety.models import OutboxMessage
+    from esafety.outbox import outbox_drain
+
+    # A broker nobody answers on: publishing fails at once, as when Redis is down.
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(app.conf, "broker_write_url", None)
+    app.conf.task_always_eager = False  # the autouse fixture sets it back for the next test
+    mail.outbox.clear()
+    client = login(cast.a.users["teacher"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(LOG, form_data(cast, severity="immediate"), follow=True)
+    assert "Speak to a DSL in person now" in response.content.decode()
+    incident = Incident.objects.filter(school=cast.a.school, severity="immediate").get()
+    pending = OutboxMessage.objects.filter(dispatched_at__isnull=True)
+    assert pending.count() == 1 and pending.get().last_error
+    assert mail.outbox == []
+    # Redis is back: the next drain sends the e-mail, once.
+    app.conf.task_always_eager = True
+    outbox_drain()
+    outbox_drain()
+    assert [m.to for m in mail.outbox] == [[cast.a.users["dsl"].email]]
+    assert incident.reference in mail.outbox[0].subject
