@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,29 +52,19 @@ from consents.selectors import (
 from esafety.access import capability_required, school_required
 from esafety.audit import access_log_record
 from esafety.history import history_for
+from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry, PupilContact, StaffMember
 from esafety.pdf import pdf_response
 from esafety.roles import Capability
 from esafety.selectors import get_form_or_404, get_pupil_or_404, pupils_for
 
-PAGE_SIZE = 50
 IMAGE_USES = ConsentType.Kind.image_uses()
-
-
-def _page(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _render_list(request, template: str, filterset):
     """A searchable, filterable, sortable list, a page at a time."""
     return render(
-        request, template, {"filter": filterset, "page": _page(request, filterset.qs), "query": _query_without_page(request)}
+        request, template, {"filter": filterset, "page": page_of(request, filterset.qs), "query": query_without_page(request)}
     )
 
 
@@ -302,12 +291,12 @@ def round_chasing(request, round_id):
     types = round_types(consent_round)
     missing = pupils_with_answers_missing(consent_round, types).filter(missing_count__gt=0)
     chasing = ChasingFilter(request.GET, queryset=missing, school=request.access.school)
-    page = _page(request, chasing.qs)
+    page = page_of(request, chasing.qs)
     rows = [(pupil, [t for t in types if getattr(pupil, f"missing_{t.pk}")]) for pupil in page]
     return render(
         request,
         "consents/round_chasing.html",
-        {"round": consent_round, "filter": chasing, "page": page, "rows": rows, "query": _query_without_page(request)},
+        {"round": consent_round, "filter": chasing, "page": page, "rows": rows, "query": query_without_page(request)},
     )
 
 
@@ -638,8 +627,8 @@ def staff_agreement_list(request):
         "consents/staff_agreement_list.html",
         {
             "agreement": agreement,
-            "page": _page(request, shown) if show_names else None,
-            "query": _query_without_page(request),
+            "page": page_of(request, shown) if show_names else None,
+            "query": query_without_page(request),
             "show_names": show_names,
             "accepted": accepted,
             "not_accepted": len(rows) - accepted,

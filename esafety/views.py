@@ -3,7 +3,6 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,11 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 from esafety import imports
 from esafety.access import SESSION_KEY, capability_required, school_required
 from esafety.audit import access_log_record
-from esafety.csv_export import csv_safe
+from esafety.csv_export import csv_response, csv_safe
 from esafety.filters import AccessLogFilter, PupilFilter, StaffFilter
 from esafety.forms import AdditionalNeedsForm, ImportConfirmForm, ImportUploadForm
 from esafety.history import history_for, save_with_history
 from esafety.home import panels_for
+from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry, ImportJob
 from esafety.notifications import notification_mark_read, notifications_mark_all_read
 from esafety.roles import Capability
@@ -36,19 +36,6 @@ from esafety.selectors import (
     staff_for,
 )
 from esafety.timeline import timeline_for
-
-PAGE_SIZE = 50
-
-
-def _page(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
 
 # --- Shell ---------------------------------------------------------------
 
@@ -90,7 +77,7 @@ def pupil_list(request):
     return render(
         request,
         "esafety/pupil_list.html",
-        {"filter": pupils, "page": _page(request, pupils.qs), "query": _query_without_page(request)},
+        {"filter": pupils, "page": page_of(request, pupils.qs), "query": query_without_page(request)},
     )
 
 
@@ -154,10 +141,7 @@ def pupil_export(request):
         school=request.access.school,
         may_see_flag=request.access.can(Capability.FLAG_VULNERABLE),
     ).qs
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="pupils-{stamp}.csv"'
-    response.write("\ufeff")  # so that Excel reads UTF-8 names correctly
+    response = csv_response(f"pupils-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(
         ["MIS id", "UPN", "Last name", "First name", "Preferred name", "Date of birth", "Year group", "Form", "Leaving date"]
@@ -184,7 +168,7 @@ def pupil_export(request):
         actor=request.user,
         school=request.access.school,
         kind=AccessLogEntry.Kind.EXPORT,
-        summary=f"Exported {count} pupils as CSV ({_query_without_page(request) or 'no filters'})",
+        summary=f"Exported {count} pupils as CSV ({query_without_page(request) or 'no filters'})",
         request=request,
     )
     return response
@@ -212,7 +196,7 @@ def staff_list(request):
     return render(
         request,
         "esafety/staff_list.html",
-        {"filter": staff, "page": _page(request, staff.qs), "query": _query_without_page(request)},
+        {"filter": staff, "page": page_of(request, staff.qs), "query": query_without_page(request)},
     )
 
 
@@ -245,7 +229,7 @@ def import_list(request):
         "esafety/import_list.html",
         {
             "form": form,
-            "page": _page(request, import_jobs_for(request.access), size=20),
+            "page": page_of(request, import_jobs_for(request.access), size=20),
             "kinds": ImportJob.Kind.choices,
             "columns": imports.COLUMNS,
         },
@@ -331,7 +315,7 @@ def import_cancel(request, job_id):
 @school_required
 def notification_list(request):
     notifications = notifications_for(request.access, request.user)
-    return render(request, "esafety/notification_list.html", {"page": _page(request, notifications)})
+    return render(request, "esafety/notification_list.html", {"page": page_of(request, notifications)})
 
 
 @require_POST
@@ -362,5 +346,5 @@ def access_log(request):
     return render(
         request,
         "esafety/access_log.html",
-        {"filter": entries, "page": _page(request, entries.qs), "query": _query_without_page(request)},
+        {"filter": entries, "page": page_of(request, entries.qs), "query": query_without_page(request)},
     )

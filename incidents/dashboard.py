@@ -13,16 +13,16 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from esafety.access import SchoolAccess, capability_required
 from esafety.audit import access_log_record
 from esafety.calendar import HALF_TERMS, academic_year_label, academic_year_start, ncy_label, term_start
-from esafety.csv_export import csv_safe
+from esafety.csv_export import csv_response, csv_safe
+from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry
 from esafety.pdf import pdf_response, render_pdf
 from esafety.roles import Capability
@@ -32,7 +32,6 @@ from incidents.models import Incident
 
 HANDLING = (Capability.TRIAGE_INCIDENTS, Capability.HANDLE_STAFF_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
 QUEUE_SIZE = 25  # rows shown in each queue; the rest are a link to the filtered list
-PAGE_SIZE = 50
 RECENTLY_CLOSED_DAYS = 14
 Status = Incident.Status
 
@@ -264,23 +263,17 @@ def _filtered(request) -> IncidentFilter:
     )
 
 
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @capability_required(*HANDLING)
 def incident_list(request):
     incidents = _filtered(request)
-    page = Paginator(selectors.with_list_columns(incidents.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, selectors.with_list_columns(incidents.qs))
     return render(
         request,
         "incidents/list.html",
         {
             "filter": incidents,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "may_export": request.access.can(Capability.EXPORT_INCIDENTS),
         },
     )
@@ -334,10 +327,7 @@ def _csv_row(incident: Incident) -> list[str]:
 def incident_export(request):
     """The filtered list as CSV. Personal data: every export is in the access log, with the count."""
     incidents = selectors.with_list_columns(_filtered(request).qs).select_related("reported_by")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="incidents-{timezone.localdate():%Y-%m-%d}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    response.write("\ufeff")  # so that Excel reads UTF-8 names correctly
+    response = csv_response(f"incidents-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
     count = 0
@@ -348,7 +338,7 @@ def incident_export(request):
         actor=request.user,
         school=request.access.school,
         kind=AccessLogEntry.Kind.EXPORT,
-        summary=f"Exported {count} incident{'s' if count != 1 else ''} as CSV ({_query_without_page(request) or 'no filters'})",
+        summary=f"Exported {count} incident{'s' if count != 1 else ''} as CSV ({query_without_page(request) or 'no filters'})",
         request=request,
     )
     return response
