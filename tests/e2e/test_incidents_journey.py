@@ -101,3 +101,48 @@ def test_a_teacher_cannot_reach_a_restricted_incident(cast, live_server, page: P
     assert response.status == 403
     response = page.goto(f"{live_server.url}/incidents/list/?q={cast.a.restricted.reference}")
     assert response.status == 403
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_log_form_keeps_a_draft_adds_and_removes_people_and_warns_about_images(cast, live_server, page: Page):
+    log_in(page, live_server, cast.a.users["teacher"])
+    page.goto(f"{live_server.url}/incidents/log/")
+    form = page.locator("#incident-log-form")
+
+    # Someone outside the school, by name, and a pupil who is then removed again.
+    form.get_by_label("Someone outside the school").fill("An adult on a gaming site")
+    form.get_by_role("button", name="Add", exact=True).click()
+    expect(form.get_by_label("Part of An adult on a gaming site")).to_be_visible()
+    form.get_by_label("Part of An adult on a gaming site").select_option(label="Alleged to have caused it")
+    form.get_by_label("Find a pupil or member of staff").fill("Aardv")
+    form.get_by_role("button", name=re.compile("Alice Aardvark")).click()
+    expect(form.get_by_label("Part of Alice Aardvark")).to_be_visible()
+    form.get_by_role("button", name="Remove Alice Aardvark").click()
+    expect(form.get_by_label("Part of Alice Aardvark")).to_have_count(0)
+    form.get_by_label("Find a pupil or member of staff").fill("Aardv")
+    form.get_by_role("button", name=re.compile("Alice Aardvark")).click()
+
+    # An image category brings up the warning; another takes it away.
+    warning = page.get_by_role("note").filter(has_text="Do not view, copy, forward or upload any images")
+    expect(warning).to_be_hidden()
+    form.get_by_label("What kind of incident?").select_option(label="Online sexual abuse or grooming")
+    expect(warning).to_be_visible()
+    form.get_by_label("What happened?").fill("Alice says an adult asked her for photos.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
+
+    # The tab is closed: the draft is still there next time.
+    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/incidents/log/")
+    expect(page.get_by_text("We kept what you typed")).to_be_visible()
+    expect(form.get_by_label("What happened?")).to_have_value("Alice says an adult asked her for photos.")
+    expect(form.get_by_label("Part of An adult on a gaming site")).to_have_value("alleged")
+    expect(form.get_by_label("Part of Alice Aardvark")).to_be_visible()
+    expect(warning).to_be_visible()
+    assert_accessible(page)
+
+    form.get_by_role("button", name="Log the incident").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("logged")
+    expect(page.get_by_role("link", name="Open the incident")).to_have_count(0)  # restricted: a receipt only
+    incident = Incident.objects.get(school=cast.a.school, description="Alice says an adult asked her for photos.")
+    assert sorted(p.name for p in incident.people.all()) == ["Alice Aardvark", "An adult on a gaming site"]
