@@ -90,3 +90,56 @@ def test_a_teacher_checks_a_form_before_a_trip(cast, live_server, page: Page):
     expect(rows.nth(2).get_by_role("cell").nth(3)).to_have_text("Yes")  # photos on the website
     expect(rows.nth(2).get_by_role("cell").nth(1)).to_contain_text("No answer")
     assert_accessible(page)
+
+
+def test_a_parent_withdraws_consent_by_phone_and_the_teacher_who_checked_is_warned(cast, live_server, page: Page, new_context):
+    # The teacher checks 7A before a trip: Alice may appear on the website.
+    teacher = new_context().new_page()
+    log_in(teacher, live_server, cast.a.users["teacher"])
+    teacher.goto(f"{live_server.url}/consents/photo-check/")
+    teacher.get_by_label("Form").select_option(label="7A")
+    teacher.get_by_role("button", name="Check").click()
+    alice = teacher.get_by_role("table", name="Photo and publication consent by pupil").get_by_role("row").nth(1)
+    expect(alice.get_by_role("cell").nth(3)).to_have_text("Yes")
+
+    # Her parent rings the office, which finds Alice from the pupil list and withdraws the consent.
+    log_in(page, live_server, cast.a.users["office"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pupils", exact=True).click()
+    page.get_by_role("link", name="Aardvark, Alice").click()
+    page.get_by_role("main").get_by_role("link", name="Consents").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Consents: Alice Aardvark")
+    page.get_by_role("link", name=cast.a.answer.consent_type.title).click()
+    withdraw = page.get_by_role("region", name="Withdraw this consent")
+    withdraw.get_by_label("Withdrawn by").select_option(label=str(cast.a.parent))
+    withdraw.get_by_label("Note").fill("Mother rang the office")
+    assert_accessible(page)
+    withdraw.get_by_role("button", name="Withdraw consent").click()
+    expect(page.get_by_role("status").first).to_contain_text("Alice Aardvark now counts as no")
+
+    # The teacher is told, and the check now says no, in words.
+    teacher.goto(f"{live_server.url}/notifications/")
+    expect(teacher.get_by_role("main")).to_contain_text("Alice Aardvark")
+    teacher.goto(f"{live_server.url}/consents/photo-check/?form={cast.a.form.pk}")
+    alice = teacher.get_by_role("table", name="Photo and publication consent by pupil").get_by_role("row").nth(1)
+    expect(alice.get_by_role("cell").nth(3)).not_to_have_text("Yes")
+    expect(alice).to_contain_text("No photos at all")
+
+
+def test_staff_are_asked_to_accept_the_staff_agreement_when_they_log_in(cast, live_server, page: Page):
+    from consents.models import ConsentType
+
+    ConsentType.objects.filter(school=cast.a.school, kind=ConsentType.Kind.STAFF_AUP).update(is_active=True)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail address").fill(cast.a.users["teacher"].email)
+    page.get_by_label("Password").fill("a-test-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff acceptable-use agreement")
+    assert_accessible(page)
+    # Every page leads back here until it is accepted.
+    page.goto(f"{live_server.url}/pupils/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff acceptable-use agreement")
+    page.get_by_role("button", name="Accept the agreement").click()
+    expect(page.get_by_text("This field is required")).to_be_visible()
+    page.get_by_label("I have read this agreement and I will keep to it.").check()
+    page.get_by_role("button", name="Accept the agreement").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pupils")
