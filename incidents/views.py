@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
 from esafety.access import capability_required
@@ -70,7 +71,7 @@ def incident_log(request):
         return render(request, "incidents/log.html", _log_context(form, form.people_rows), status=400)
     draft = IncidentDraft.objects.filter(user=request.user, school=school).first()
     if draft and draft.data:
-        data = _QueryDict(draft.data)
+        data = MultiValueDict(draft.data)
         form = IncidentLogForm(initial={k: v[-1] for k, v in draft.data.items() if k not in ("person", "part")}, school=school)
         _, rows = parse_people(data, school)
         return render(request, "incidents/log.html", _log_context(form, rows, draft_saved=draft.updated_at))
@@ -78,11 +79,6 @@ def incident_log(request):
         initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0), "location": "school"}, school=school
     )
     return render(request, "incidents/log.html", _log_context(form, []))
-
-
-class _QueryDict(dict):
-    def getlist(self, key):
-        return self.get(key, [])
 
 
 def _draft_data(post) -> dict:
@@ -120,7 +116,9 @@ def people_search(request):
 def people_row(request):
     """One row of the people list, for the person picked (htmx)."""
     key = request.GET.get("person", "")
-    _, rows = parse_people(_QueryDict({"person": [key], "part": [request.GET.get("part", "affected")]}), request.access.school)
+    _, rows = parse_people(
+        MultiValueDict({"person": [key], "part": [request.GET.get("part", "affected")]}), request.access.school
+    )
     if not rows:
         raise Http404
     return render(request, "incidents/_person_row.html", {"row": rows[0]})
