@@ -9,7 +9,9 @@ class ConsentsConfig(AppConfig):
         # Register the tasks (in-process mode runs them by name), the home panel and the chronology source.
         from consents import home, tasks, timeline  # noqa: F401
         from consents.demo import seed_demo_consents
+        from consents.models import ConsentRound, SlipBatch
         from consents.services import consents_for_new_school
+        from esafety.audit import access_log_records
         from esafety.demo import DEMO_EXTENSIONS
         from esafety.schools import school_setup
 
@@ -19,3 +21,8 @@ class ConsentsConfig(AppConfig):
 
         # A new school gets the standard consent types (esafety.schools.school_create).
         school_setup(consents_for_new_school)
+
+        # Printed slips name a round or a batch in the access log; neither is restricted, so every reader
+        # of the school's log sees those entries.
+        access_log_records(ConsentRound, lambda access, user: ConsentRound.objects.for_school(access.school))
+        access_log_records(SlipBatch, lambda access, user: SlipBatch.objects.filter(round__school=access.school))

@@ -50,7 +50,7 @@ from consents.selectors import (
     staff_agreement_type,
 )
 from esafety.access import capability_required, school_required
-from esafety.audit import access_log_record
+from esafety.audit import access_log_write
 from esafety.history import history_for
 from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry, PupilContact, StaffMember
@@ -77,14 +77,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 
 def _log_pdf(request, summary: str, obj=None) -> None:
-    access_log_record(
-        actor=request.user,
-        school=request.access.school,
-        kind=AccessLogEntry.Kind.EXPORT,
-        summary=summary,
-        obj=obj,
-        request=request,
-    )
+    access_log_write(request, kind=AccessLogEntry.Kind.EXPORT, summary=summary, obj=obj)
 
 
 # --- Consent types and settings ------------------------------------------------------------

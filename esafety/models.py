@@ -440,9 +440,12 @@ class AccessLogQuerySet(SchoolScopedQuerySet):
 class AccessLogEntry(models.Model):
     """Who looked at a restricted record, or exported personal data. Never changed or deleted."""
 
+    # On SQLite a migration that alters this table rebuilds it, dropping 0006's append-only triggers: re-create them.
+
     class Kind(models.TextChoices):
         VIEW = "view", "Viewed a restricted record"
         EXPORT = "export", "Exported personal data"
+        SECURITY = "security", "Changed someone's sign-in security"
 
     at = models.DateTimeField("when", default=timezone.now, editable=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="who", on_delete=models.PROTECT, related_name="+")
@@ -451,6 +454,9 @@ class AccessLogEntry(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField("details", max_length=300)
+    # An entry that names no single record (an export of many) but tells of restricted ones: only a reader
+    # holding every one of these capabilities sees it. Stored as ",cap,cap," so that it filters on any database.
+    reader_needs = models.CharField("capabilities a reader needs", max_length=300, blank=True, editable=False)
     ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
 
     objects = AccessLogQuerySet.as_manager()

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from esafety.access import SchoolAccess
+from esafety.audit import access_log_visible
 from esafety.models import AccessLogEntry, FormGroup, ImportJob, Notification, Pupil, PupilContact, StaffMember
 from esafety.roles import Capability
 
@@ -72,6 +73,8 @@ def notifications_for(access: SchoolAccess, user):
 
 
 def access_log_for_school(access: SchoolAccess):
+    """The school's access log as this reader may see it: nothing about records outside their reach (esafety.audit)."""
     if not access.can(Capability.VIEW_ACCESS_LOG):
         return AccessLogEntry.objects.none()
-    return AccessLogEntry.objects.for_school(access.school).select_related("actor", "content_type")
+    entries = AccessLogEntry.objects.for_school(access.school).select_related("actor", "content_type")
+    return access_log_visible(entries, access, access.user)
