@@ -60,12 +60,20 @@ def history_for(obj, *, hidden_fields=(), limit: int = 50) -> list[HistoryEntry]
     for index, record in enumerate(records[:limit]):
         older = records[index + 1] if index + 1 < len(records) else None
         deltas = []
+        reason = record.history_change_reason or ""
         if older is not None and record.history_type == "~":
-            deltas = [c for c in record.diff_against(older).changes if c.field in fields and c.field not in skip]
+            changed = [c for c in record.diff_against(older).changes if c.field in fields and c.field != "id"]
+            deltas = [c for c in changed if c.field not in skip]
+            if hidden_fields and len(deltas) < len(changed):
+                if not deltas:
+                    # A change of hidden fields alone: for this reader it did not happen.
+                    continue
+                # The reason was written for those who see every field, and may name a hidden one.
+                reason = ""
             for change in deltas:
                 if fields[change.field].is_relation:
                     wanted_related.setdefault(change.field, set()).update(v for v in (change.old, change.new) if v)
-        pairs.append((record, deltas))
+        pairs.append((record, deltas, reason))
 
     related_names = {}
     for name, ids in wanted_related.items():
@@ -74,14 +82,14 @@ def history_for(obj, *, hidden_fields=(), limit: int = 50) -> list[HistoryEntry]
             related_names[(name, pk)] = str(related)
 
     entries = []
-    for record, deltas in pairs:
+    for record, deltas, reason in pairs:
         user = record.history_user
         entries.append(
             HistoryEntry(
                 when=record.history_date,
                 who=str(user) if user else "System",
                 action=_ACTIONS.get(record.history_type, "Changed"),
-                reason=record.history_change_reason or "",
+                reason=reason,
                 changes=[
                     FieldChange(
                         label=str(fields[c.field].verbose_name).capitalize(),

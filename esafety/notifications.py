@@ -28,6 +28,16 @@ def notify(
     return created
 
 
+def notifications_withdraw(*, link: str, keep) -> int:
+    """
+    Remove the notifications that point at `link` from every recipient for whom `keep(user)` is false, e.g.
+    when a record becomes restricted: its title may name it. An e-mail not yet sent goes with it.
+    """
+    gone = [n.pk for n in Notification.objects.filter(link=link).select_related("recipient") if not keep(n.recipient)]
+    Notification.objects.filter(pk__in=gone).delete()
+    return len(gone)
+
+
 def notification_send_email(notification_id: int) -> bool:
     """Send a notification's e-mail once, however often the task runs. Returns whether it sent."""
     with transaction.atomic():

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esafety.notifications import notify
+from incidents import selectors
 from incidents.models import IncidentAction, IncidentDraft
 
 DRAFT_RETENTION_DAYS = 30
@@ -25,6 +26,9 @@ def overdue_actions_remind(school_id: int) -> int:
             .select_related("incident__school", "owner")
         )
         for action in overdue:
+            if not selectors.may_see(action.owner, action.incident):
+                # Its owner lost sight of it (a change of role): a reminder would name an incident they may not see.
+                continue
             notify(
                 recipients=[action.owner],
                 school=action.incident.school,

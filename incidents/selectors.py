@@ -30,16 +30,23 @@ from incidents.models import (
 Audience = Incident.Audience
 
 
+# The capability that lets a reader see the incidents of each audience in full.
+AUDIENCE_CAPABILITY = {
+    Audience.GENERAL: Capability.TRIAGE_INCIDENTS,
+    Audience.SAFEGUARDING: Capability.TRIAGE_INCIDENTS,
+    Audience.STAFF: Capability.HANDLE_STAFF_INCIDENTS,
+    Audience.HEAD: Capability.HANDLE_HEAD_ALLEGATIONS,
+}
+
+
+def capabilities_to_see(audiences) -> set[str]:
+    """What a reader needs to see incidents of all these audiences (e.g. for an export's access-log entry)."""
+    return {AUDIENCE_CAPABILITY[audience] for audience in audiences}
+
+
 def audiences_for_capabilities(capabilities) -> set[str]:
     """The restricted-or-not audiences whose incidents a set of capabilities may see in full."""
-    audiences = set()
-    if Capability.TRIAGE_INCIDENTS in capabilities:
-        audiences |= {Audience.GENERAL, Audience.SAFEGUARDING}
-    if Capability.HANDLE_STAFF_INCIDENTS in capabilities:
-        audiences.add(Audience.STAFF)
-    if Capability.HANDLE_HEAD_ALLEGATIONS in capabilities:
-        audiences.add(Audience.HEAD)
-    return audiences
+    return {audience for audience, capability in AUDIENCE_CAPABILITY.items() if capability in capabilities}
 
 
 def _visible_filter(capabilities, user) -> Q:
@@ -58,11 +65,16 @@ def incidents_for(access: SchoolAccess, user) -> QuerySet[Incident]:
     return Incident.objects.for_school(access.school).filter(_visible_filter(access.capabilities, user))
 
 
+def visible_to(user, school_id) -> QuerySet[Incident]:
+    """The incidents of a school that a user may see, by their roles there, whoever is asking (e.g. a task's owner)."""
+    roles = set(Membership.objects.filter(user=user, school=school_id).values_list("role", flat=True))
+    capabilities = set().union(*(ROLE_CAPABILITIES[r] for r in roles)) if roles else set()
+    return Incident.objects.filter(school=school_id).filter(_visible_filter(capabilities, user))
+
+
 def may_see(user, incident: Incident) -> bool:
     """Whether another user (e.g. a task's owner or a notification's recipient) may see the incident."""
-    roles = set(Membership.objects.filter(user=user, school=incident.school_id).values_list("role", flat=True))
-    capabilities = set().union(*(ROLE_CAPABILITIES[r] for r in roles)) if roles else set()
-    return Incident.objects.filter(pk=incident.pk).filter(_visible_filter(capabilities, user)).exists()
+    return visible_to(user, incident.school_id).filter(pk=incident.pk).exists()
 
 
 def may_own_action(user, incident: Incident) -> bool:
@@ -160,8 +172,12 @@ def handlers_by_audience(school) -> dict[str, list]:
 # --- Escalation and proposals ------------------------------------------------
 
 
-def earlier_incidents(incident: Incident) -> list[tuple[str, int]]:
-    """(name, count) of each person alleged to have caused this incident who has earlier ones within the school's window."""
+def earlier_incidents(incident: Incident, viewer) -> list[tuple[str, int]]:
+    """
+    (name, count) of each person alleged to have caused this incident who has earlier ones within the school's
+    window, counting only the earlier incidents `viewer` may see: a restricted one (an allegation about the
+    viewer, say) must not show through a count, nor through the "continued infringements" it would propose.
+    """
     settings = settings_for(incident.school)
     since = incident.occurred_at - timedelta(days=settings.repeat_window_days)
     accused = [p for p in incident.people.all() if p.part == IncidentPerson.Part.ALLEGED and (p.pupil_id or p.staff_id)]
@@ -173,7 +189,7 @@ def earlier_incidents(incident: Incident) -> list[tuple[str, int]]:
             Q(pupil_id__in=[p.pupil_id for p in accused if p.pupil_id])
             | Q(staff_id__in=[p.staff_id for p in accused if p.staff_id]),
             part=IncidentPerson.Part.ALLEGED,
-            incident__school=incident.school_id,
+            incident__in=visible_to(viewer, incident.school_id),
             incident__occurred_at__gte=since,
             incident__occurred_at__lt=incident.occurred_at,
         )
@@ -221,11 +237,12 @@ def _default_owner(incident: Incident, action: SanctionAction, fallback):
 
 
 def proposed_actions(incident: Incident, actor) -> list[ProposedAction]:
-    """The actions the sanction matrix proposes: the incident's row, and "continued infringements" for a repeat."""
+    """The actions the sanction matrix proposes: the incident's row, and "continued infringements" for a repeat
+    (of incidents the actor may see)."""
     rows = []
     if incident.matrix_row_id:
         rows.append(incident.matrix_row)
-    if earlier_incidents(incident):
+    if earlier_incidents(incident, actor):
         repeat = SanctionRow.objects.filter(school=incident.school_id, matrix=incident.matrix, is_repeat=True).first()
         if repeat and repeat not in rows:
             rows.append(repeat)

@@ -9,12 +9,13 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from esafety.history import save_with_history
 from esafety.models import Membership, Pupil, StaffMember
-from esafety.notifications import notify
+from esafety.notifications import notifications_withdraw, notify
 from esafety.roles import Role
 from incidents import selectors
 from incidents.models import (
@@ -110,13 +111,15 @@ def incident_log(
         raise ValidationError({"category": "Choose one of your school's categories."})
     if not people:
         raise ValidationError("Add at least one person involved.")
-    settings = IncidentSettings.objects.select_for_update().get(pk=selectors.settings_for(school).pk)
-    settings.last_number += 1
-    settings.save(update_fields=["last_number"])
+    # The next number, taken under a row lock. An UPDATE rather than save(): the counter is not a change of the
+    # school's settings, and a history entry for it would tell the settings page when each incident was logged.
+    settings_pk = selectors.settings_for(school).pk
+    IncidentSettings.objects.filter(pk=settings_pk).update(last_number=F("last_number") + 1)
+    number = IncidentSettings.objects.select_for_update().values_list("last_number", flat=True).get(pk=settings_pk)
     audience = _audience(category, people, school)
     incident = Incident(
         school=school,
-        number=settings.last_number,
+        number=number,
         occurred_at=occurred_at,
         location=location,
         location_detail=location_detail,
@@ -187,6 +190,7 @@ def incident_triage(
     if category.school_id != incident.school_id or (matrix_row and matrix_row.school_id != incident.school_id):
         raise ValidationError("Choose one of your school's categories and matrix rows.")
     changes = []
+    audience_changed = False
     if severity != incident.severity:
         changes.append(f"severity {incident.get_severity_display().lower()} → {Incident.Severity(severity).label.lower()}")
         incident.severity = severity
@@ -196,7 +200,8 @@ def incident_triage(
         incident.category = category
         people = [Involved(p.part, p.pupil, p.staff, p.outsider) for p in incident.people.all()]
         audience = _audience(category, people, incident.school)
-        if audience != incident.audience:
+        audience_changed = audience != incident.audience
+        if audience_changed:
             changes.append(f"now seen by: {Incident.Audience(audience).label}")
             incident.audience = audience
         if matrix_row is None or matrix_row.pk == (incident.matrix_row_id or 0):
@@ -212,9 +217,29 @@ def incident_triage(
     if category_changed:
         _copy_checklist(incident, category)
     _event(incident, actor, "Changed " + "; ".join(changes), reason)
+    if audience_changed:
+        _withdraw_from_outsiders(incident, actor)
     if severity == Incident.Severity.IMMEDIATE and "severity" in changes[0]:
         _tell_handlers(incident, title=f"Act now: {incident.reference} is now immediate risk", urgent=True)
     return incident
+
+
+def _withdraw_from_outsiders(incident: Incident, actor) -> None:
+    """
+    After a re-triage, whoever may no longer see the incident keeps no trace of it: their open tasks pass to
+    the handler who re-triaged it (so no reminder names it to them again), and the notifications that named
+    it are withdrawn (with any e-mail not yet sent).
+    """
+    for action in incident.actions.filter(done_at=None).select_related("owner"):
+        if not selectors.may_see(action.owner, incident):
+            previous = action.owner
+            action.owner = actor
+            save_with_history(action, actor=actor, reason="Its owner may no longer see the incident")
+            _event(incident, actor, f"Action: {action.title} passed from {previous} to {actor}, who may see the incident")
+    notifications_withdraw(
+        link=reverse("incidents:incident_detail", args=[incident.pk]),
+        keep=lambda user: selectors.may_see(user, incident),
+    )
 
 
 @transaction.atomic
