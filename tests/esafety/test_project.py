@@ -61,9 +61,9 @@ def test_production_settings_pass_the_deployment_check():
         capture_output=True,
         text=True,
     )
-    # The one warning left is explained in docs/deployment.md: HSTS preloading is the school's own choice.
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("?: (")]
-    assert [w.split(")")[0] + ")" for w in warnings] == ["?: (security.W021)"], result.stderr
+    # Nothing left to warn about: with a year's HSTS, preloading is on by default (docs/deployment.md).
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
