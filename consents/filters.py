@@ -4,11 +4,12 @@ import django_filters
 from django.db.models import Q
 
 from consents.models import ConsentRound, ConsentType
+from esafety.filters import SearchFilter
 from esafety.models import AcademicYear, FormGroup, Pupil
 
 
 class ConsentTypeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search", help_text="Title or wording")
+    q = SearchFilter(label="Search", method="search", help_text="Title or wording")
     kind = django_filters.ChoiceFilter(label="What it is for", choices=ConsentType.Kind.choices, empty_label="Anything")
     answered_by = django_filters.ChoiceFilter(label="Who answers", choices=ConsentType.Answerer.choices, empty_label="Anyone")
     is_active = django_filters.BooleanFilter(label="In use")
@@ -33,7 +34,7 @@ class ConsentTypeFilter(django_filters.FilterSet):
 
 
 class RoundFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", field_name="title", lookup_expr="icontains", help_text="Title")
+    q = SearchFilter(label="Search", field_name="title", lookup_expr="icontains", help_text="Title")
     status = django_filters.ChoiceFilter(label="Status", choices=ConsentRound.Status.choices, empty_label="Any")
     academic_year = django_filters.ModelChoiceFilter(label="School year", queryset=AcademicYear.objects.all(), empty_label="Any")
     sort = django_filters.OrderingFilter(
@@ -54,7 +55,7 @@ class RoundFilter(django_filters.FilterSet):
 
 
 class ChasingFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search", help_text="Pupil's name or MIS id")
+    q = SearchFilter(label="Search", method="search", help_text="Pupil's name or MIS id")
     form = django_filters.ModelChoiceFilter(label="Form", queryset=FormGroup.objects.none(), empty_label="Any")
     sort = django_filters.OrderingFilter(
         label="Sort by",

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from consents.models import ConsentAnswer, ConsentRound, ConsentSettings, ConsentType
 from esafety.calendar import KeyStage
+from esafety.filters import SEARCH_MAX_LENGTH
+from esafety.forms import RecordsField
 from esafety.models import AcademicYear, FormGroup, ParentCarer, YearGroup
 
 DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
@@ -50,6 +52,7 @@ class ConsentTypeForm(forms.ModelForm):
             "order",
         ]
         widgets = {"year_groups": forms.CheckboxSelectMultiple, "valid_until": DATE_WIDGET}
+        field_classes = {"year_groups": RecordsField}
         help_texts = {"year_groups": "It applies to pupils in any chosen key stage or year group. Choose none for every pupil."}
 
     def __init__(self, *args, school, **kwargs):
@@ -83,6 +86,8 @@ class ConsentTypeForm(forms.ModelForm):
 
 
 class ConsentSettingsForm(forms.ModelForm):
+    # As the database's constraint; SQLite gives no limit of its own, and a day past a C long overflows `date()`.
+    renewal_day = forms.IntegerField(label="Renewal day", min_value=1, max_value=31, initial=1)
     renewal_month = forms.TypedChoiceField(
         label="Renewal month", coerce=int, choices=[(m, month_name[m]) for m in range(1, 13)], initial=9
     )
@@ -116,6 +121,7 @@ class RoundForm(forms.ModelForm):
             "forms": forms.CheckboxSelectMultiple,
             "year_groups": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"consent_types": RecordsField, "forms": RecordsField, "year_groups": RecordsField}
 
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
@@ -281,7 +287,13 @@ class SlipBatchForm(_NoFormTag):
 class PhotoCheckForm(forms.Form):
     form = forms.ModelChoiceField(label="Form", queryset=FormGroup.objects.none(), required=False, empty_label="Any")
     year_group = forms.ModelChoiceField(label="Year group", queryset=YearGroup.objects.none(), required=False, empty_label="Any")
-    q = forms.CharField(label="Pupils by name", required=False, help_text="One or more names, separated by commas")
+    q = forms.CharField(
+        # A class's names at most: anything longer is no list of names (and SQLite refuses a word of 50,000 bytes).
+        label="Pupils by name",
+        required=False,
+        max_length=SEARCH_MAX_LENGTH * 10,
+        help_text="One or more names, separated by commas",
+    )
 
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)

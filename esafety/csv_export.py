@@ -22,3 +22,30 @@ def csv_response(filename: str):
     response["Cache-Control"] = "private, no-store"  # personal data
     response.write("\ufeff")  # so that Excel reads UTF-8 names correctly
     return response
+
+
+def export_refused(form):
+    """
+    The answer to an export whose filters were refused (a date out of range, a search too long): a 400 with the
+    reasons in plain text, and no file. The list leaves a refused filter out and shows why on its form; a file
+    made without it would hold more personal data than was asked for.
+    """
+    from django.http import HttpResponseBadRequest
+
+    reasons = [
+        (f"{form.fields[name].label}: " if name in form.fields else "") + " ".join(errors) for name, errors in form.errors.items()
+    ]
+    return HttpResponseBadRequest("No file was made. " + " ".join(reasons), content_type="text/plain; charset=utf-8")
+
+
+def export_filters(filterset):
+    """
+    The request's parameters that are the export's filters, for its access-log entry: never anything else the
+    URL carries, which could be any text at all (PostgreSQL refuses a NUL in the entry; nobody should be able
+    to write what they like into the log).
+    """
+    query = filterset.data.copy()
+    for key in list(query):
+        if key not in filterset.filters:
+            del query[key]
+    return query

@@ -6,9 +6,23 @@ from django import forms
 from esafety.calendar import KeyStage
 from esafety.models import AccessLogEntry, FormGroup, Pupil, StaffMember, YearGroup
 
+SEARCH_MAX_LENGTH = 200
+
+
+class SearchFilter(django_filters.CharFilter):
+    """
+    A list's search box. At most SEARCH_MAX_LENGTH characters: nobody's name or reference is longer, and SQLite
+    refuses a LIKE pattern of over 50,000 bytes. Like every CharField it refuses NUL, which PostgreSQL can
+    neither store nor compare. A search refused is shown on the filter form; the list is then not searched.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", SEARCH_MAX_LENGTH)
+        super().__init__(*args, **kwargs)
+
 
 class PupilFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search", help_text="Name or MIS id")
+    q = SearchFilter(label="Search", method="search", help_text="Name or MIS id")
     key_stage = django_filters.ChoiceFilter(label="Key stage", choices=KeyStage.choices, method="in_key_stage", empty_label="Any")
     year_group = django_filters.ModelChoiceFilter(label="Year group", queryset=YearGroup.objects.none(), empty_label="Any")
     form = django_filters.ModelChoiceFilter(label="Form", queryset=FormGroup.objects.none(), empty_label="Any")
@@ -62,7 +76,7 @@ class PupilFilter(django_filters.FilterSet):
 
 
 class StaffFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search", help_text="Name or staff code")
+    q = SearchFilter(label="Search", method="search", help_text="Name or staff code")
     leavers = django_filters.BooleanFilter(label="Include leavers", method="include_leavers", widget=forms.CheckboxInput)
     sort = django_filters.OrderingFilter(
         label="Sort by",
@@ -97,7 +111,7 @@ class AccessLogFilter(django_filters.FilterSet):
     until = django_filters.DateFilter(
         label="To", field_name="at", lookup_expr="date__lte", input_formats=["%d/%m/%Y", "%Y-%m-%d"]
     )
-    q = django_filters.CharFilter(label="Search", method="search", help_text="Name or details")
+    q = SearchFilter(label="Search", method="search", help_text="Name or details")
 
     class Meta:
         model = AccessLogEntry

@@ -5,13 +5,17 @@ from datetime import date, datetime, timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from esafety.filters import SearchFilter
 from esafety.models import Pupil, StaffMember, YearGroup
 from incidents.models import Incident, IncidentCategory, IncidentPerson
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+# The days the filters take: "To" counts up to the start of the next day, which the last date (31/12/9999) has not.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 # "INC-00042", "inc-42" or "42": a search for an incident by its reference.
 REFERENCE = re.compile(r"^(?:inc-?)?0*(\d{1,9})$", re.IGNORECASE)
 
@@ -28,6 +32,11 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
+def _in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(f"Give a date between {FIRST_DAY:%d/%m/%Y} and {LAST_DAY:%d/%m/%Y}.", code="out_of_range")
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -36,9 +45,13 @@ class DateInput(forms.DateInput):
 
 
 class IncidentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search", help_text="Reference, what happened or a name")
-    since = django_filters.DateFilter(label="From", method="from_day", input_formats=DATE_FORMATS, widget=DateInput())
-    until = django_filters.DateFilter(label="To", method="to_day", input_formats=DATE_FORMATS, widget=DateInput())
+    q = SearchFilter(label="Search", method="search", help_text="Reference, what happened or a name")
+    since = django_filters.DateFilter(
+        label="From", method="from_day", input_formats=DATE_FORMATS, widget=DateInput(), validators=[_in_range]
+    )
+    until = django_filters.DateFilter(
+        label="To", method="to_day", input_formats=DATE_FORMATS, widget=DateInput(), validators=[_in_range]
+    )
     category = django_filters.ModelChoiceFilter(label="Category", queryset=IncidentCategory.objects.none(), empty_label="Any")
     year_group = django_filters.ModelChoiceFilter(
         label="Year group of a pupil", queryset=YearGroup.objects.none(), method="with_pupil_in_year", empty_label="Any"

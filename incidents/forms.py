@@ -3,8 +3,17 @@
 from django import forms
 from django.utils import timezone
 
+from esafety.filters import SEARCH_MAX_LENGTH
 from esafety.models import Pupil, StaffMember
-from incidents.models import EvidenceItem, Incident, IncidentCategory, IncidentPerson, IncidentSettings, SanctionRow
+from incidents.models import (
+    ChecklistStepTemplate,
+    EvidenceItem,
+    Incident,
+    IncidentCategory,
+    IncidentPerson,
+    IncidentSettings,
+    SanctionRow,
+)
 from incidents.services import Involved
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -57,7 +66,16 @@ class IncidentLogForm(forms.Form):
         self.people, self.people_rows = parse_people(self.data, self.school)
         if not self.people:
             self.add_error(None, "Add at least one person involved: a pupil, a member of staff or someone outside the school.")
+        if any("\x00" in key for key in self.data.getlist("person")):
+            # Not typed by anyone, but pasted text can carry it: the rows shown again are without it.
+            self.add_error(None, "A name of someone involved had a character that is not allowed (NUL): check the people listed.")
         return cleaned
+
+
+class PeopleSearchForm(forms.Form):
+    """What was typed into the log form's search for pupils and staff."""
+
+    q = forms.CharField(required=False, max_length=SEARCH_MAX_LENGTH)
 
 
 PART_CHOICES = IncidentPerson.Part.choices
@@ -85,8 +103,8 @@ def parse_people(data, school) -> tuple[list[Involved], list[dict]]:
         elif kind == "staff" and ident in staff:
             people.append(Involved(part, staff=staff[ident]))
             rows.append(person_row(key, staff[ident].full_name, part, "Staff"))
-        elif kind == "outsider" and ident.strip():
-            name = ident.strip()[:200]
+        elif kind == "outsider" and ident.replace("\x00", "").strip():
+            name = ident.replace("\x00", "").strip()[:200]  # NUL: the log form says it was taken out
             people.append(Involved(part, outsider=name))
             rows.append(person_row(f"outsider:{name}", name, part, "Outside the school"))
     return people, rows
@@ -217,6 +235,14 @@ class CategoryForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError("Your school already has a category with this name.")
         return name
+
+    def clean_checklist(self):
+        text = self.cleaned_data["checklist"]
+        longest = ChecklistStepTemplate._meta.get_field("text").max_length
+        for number, step in enumerate((s.strip() for s in text.splitlines() if s.strip()), start=1):
+            if len(step) > longest:
+                raise forms.ValidationError(f"Step {number} has {len(step):,} characters; a step can have at most {longest}.")
+        return text
 
     def steps(self) -> list[str]:
         return self.cleaned_data.get("checklist", "").splitlines()

@@ -153,3 +153,11 @@ def test_a_withdrawal_in_the_future_or_of_a_no_is_refused(cast, login):
     )
     assert ConsentAnswer.objects.get(pk=no.pk).withdrawn_on is None
     assert "Only a yes that is still in force can be withdrawn." in response.content.decode()
+
+
+def test_names_too_long_to_be_a_list_of_names_are_refused_with_a_reason(cast, login):
+    response = login(cast.a.users["teacher"]).get(reverse("photo_check"), {"q": "x" * 100_000})
+    page = response.content.decode()
+    assert response.status_code == 200  # SQLite refused the search, and gave a 500
+    assert "Ensure this value has at most 2000 characters (it has 100000)." in page
+    assert "Aardvark" not in page

@@ -243,3 +243,18 @@ def test_a_round_of_next_year_can_be_drafted_in_the_summer(cast, login):
         page = client.get(reverse("round_create")).content.decode()
         assert "2031/32" in page and "2030/31" in page
         assert next_year.label == "2031/32"
+
+
+def test_a_form_id_too_big_for_the_database_is_refused_like_any_unknown_one(cast, login):
+    response = login(cast.a.users["office"]).post(
+        reverse("round_create"),
+        {
+            "title": "Too big",
+            "academic_year": AcademicYear.objects.current().pk,
+            "consent_types": [cast.a.consent_types[Kind.WEBCAM].pk],
+            "forms": ["99999999999999999999"],
+        },
+    )
+    assert response.status_code == 400  # SQLite could not compare it, and gave a 500
+    assert "“99999999999999999999” is not a valid value." in response.content.decode()
+    assert not ConsentRound.objects.filter(title="Too big").exists()

@@ -169,3 +169,30 @@ def test_the_renewal_settings_are_saved_with_history(cast, login):
     settings = ConsentSettings.objects.get(school=cast.a.school)
     assert (settings.renewal_day, settings.leaver_retention_years) == (4, 5)
     assert settings.history.first().history_user == cast.a.users["office"]
+
+
+def test_a_year_group_id_too_big_for_the_database_is_refused_like_any_unknown_one(cast, login):
+    response = login(cast.a.users["office"]).post(
+        reverse("consent_type_create"),
+        {
+            "title": "Too big",
+            "kind": Kind.OTHER,
+            "answered_by": ConsentType.Answerer.PARENT,
+            "duration": ConsentType.Duration.ACADEMIC_YEAR,
+            "order": "1",
+            "year_groups": ["99999999999999999999"],
+            "text": "Wording",
+        },
+    )
+    assert response.status_code == 400  # SQLite could not compare it, and gave a 500
+    assert "“99999999999999999999” is not a valid value." in response.content.decode()
+    assert not ConsentType.objects.filter(title="Too big").exists()
+
+
+def test_a_renewal_day_past_31_is_refused_with_a_reason(cast, login):
+    response = login(cast.a.users["office"]).post(
+        reverse("consent_settings"), {"renewal_day": "99999999999999999999", "renewal_month": "9", "leaver_retention_years": "3"}
+    )
+    assert response.status_code == 400  # it overflowed `date()` and gave a 500
+    assert "Ensure this value is less than or equal to 31." in response.content.decode()
+    assert ConsentSettings.objects.get(school=cast.a.school).renewal_day != 99999999999999999999

@@ -42,6 +42,30 @@ def test_a_bad_filter_value_is_explained_not_a_crash(cast, login):
     assert "Select a valid choice" in page.content.decode()
 
 
+def test_a_search_too_long_to_be_a_name_is_explained_and_the_list_still_shows(cast, login):
+    client = login(cast.a.users["teacher"])
+    page = client.get(reverse("pupil_list"), {"q": "x" * 100_000}).content.decode()
+    # SQLite refused so long a search, and gave a 500.
+    assert "Ensure this value has at most 200 characters (it has 100000)." in page
+    assert "Aardvark" in page
+    staff = client.get(reverse("staff_list"), {"q": "x" * 100_000}).content.decode()
+    assert "Ensure this value has at most 200 characters (it has 100000)." in staff
+
+
+def test_an_export_with_a_search_too_long_makes_no_file_and_says_why(cast, login):
+    response = login(cast.a.users["office"]).get(reverse("pupil_export"), {"q": "x" * 300})
+    assert response.status_code == 400
+    assert response.content.decode() == "No file was made. Search: Ensure this value has at most 200 characters (it has 300)."
+    assert not AccessLogEntry.objects.filter(kind=AccessLogEntry.Kind.EXPORT).exists()
+
+
+def test_an_export_logs_only_its_filters_never_other_parameters(cast, login):
+    response = login(cast.a.users["office"]).get(reverse("pupil_export"), {"form": cast.a.form.pk, "ref": "a\x00b"})
+    assert response.status_code == 200  # PostgreSQL refused the NUL in the entry, and gave a 500
+    entry = AccessLogEntry.objects.get(kind=AccessLogEntry.Kind.EXPORT)
+    assert entry.summary == f"Exported 1 pupils as CSV (form={cast.a.form.pk})"
+
+
 def test_a_pupil_page_shows_parents_and_history(cast, login):
     page = login(cast.a.users["teacher"]).get(reverse("pupil_detail", args=[cast.a.pupil.pk])).content.decode()
     assert "Parent Aardvark" in page and "Mother, has parental responsibility" in page
@@ -90,7 +114,8 @@ def test_an_export_of_pupils_is_logged_and_safe_to_open_in_excel(cast, login):
     assert len(rows) == 2
     entry = AccessLogEntry.objects.get()
     assert (entry.actor, entry.school, entry.kind) == (office, cast.a.school, AccessLogEntry.Kind.EXPORT)
-    assert entry.summary == "Exported 1 pupils as CSV (q=mallory)"
+    # The filters are recorded, never the words searched for (they may name someone).
+    assert entry.summary == "Exported 1 pupils as CSV (q: search words)"
     log_page = login(cast.a.users["head"]).get(reverse("access_log")).content.decode()
     assert "Exported 1 pupils as CSV" in log_page and "Office A" in log_page
 
@@ -127,3 +152,16 @@ def test_the_staff_list_leaves_out_leavers_unless_asked(cast, login):
     client = login(cast.a.users["head"])
     assert "Away" not in client.get(reverse("staff_list")).content.decode()
     assert "Away" in client.get(reverse("staff_list"), {"leavers": "on"}).content.decode()
+
+
+def test_a_change_of_the_flag_leaves_no_trace_in_the_history_for_those_who_may_not_see_it(cast, login):
+    pupil = cast.a.pupil
+    login(cast.a.users["dsl"]).post(
+        reverse("pupil_flag", args=[pupil.pk]), {"additional_needs": "on", "additional_needs_note": "Known to social care"}
+    )
+    for role in ("teacher", "it", "office", "trust"):
+        page = login(cast.a.users[role]).get(reverse("pupil_detail", args=[pupil.pk])).content.decode()
+        assert "Additional needs flag changed" not in page, role
+        assert "Dsl A" not in page, role  # the only change the DSL made was to the flag
+    dsl_page = login(cast.a.users["dsl"]).get(reverse("pupil_detail", args=[pupil.pk])).content.decode()
+    assert "Additional needs flag changed" in dsl_page and "Dsl A" in dsl_page

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,7 +52,7 @@ def test_a_new_child_protection_category_restricts_the_incident_and_adds_its_che
     incident.refresh_from_db()
     assert incident.audience == Incident.Audience.SAFEGUARDING and incident.severity == "high"
     assert incident.checklist.count() == before + 8
-    event = incident.events.last()
+    event = incident.events.filter(summary__startswith="Changed").last()
     assert "severity medium → high" in event.summary and event.note == "Adult contact came to light"
     # The teacher who logged it, and IT who had a task on it, no longer see it.
     assert login(cast.a.users["teacher"]).get(url("incident_detail", incident)).status_code == 404
@@ -124,6 +126,19 @@ def test_an_action_without_a_due_date_is_refused_and_nothing_is_added(cast, logi
     assert not IncidentAction.objects.filter(incident=incident, sanction_action=action).exists()
 
 
+def test_an_action_titled_with_a_nul_character_is_refused_and_nothing_is_added(cast, login):
+    incident = cast.a.incident
+    before = incident.actions.count()
+    due = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = login(cast.a.users["dsl"]).post(
+        url("incident_actions_add", incident),
+        {"other_title": "Call\x00 home", "other_owner": cast.a.users["dsl"].pk, "other_due": due},
+    )
+    assert response.status_code == 400  # PostgreSQL refused it, and gave a 500
+    assert "The other action&#x27;s title: Null characters are not allowed." in response.content.decode()
+    assert incident.actions.count() == before
+
+
 def test_continued_infringements_is_proposed_for_a_repeat_within_the_window(cast, login):
     first = cast.a.incident  # Alice alleged, yesterday
     category = IncidentCategory.objects.get(school=cast.a.school, name__startswith="Use of a phone")
@@ -169,6 +184,18 @@ def test_the_checklist_is_copied_from_the_category_and_later_edits_do_not_change
     )
     assert list(category.checklist.values_list("text", flat=True)) == ["Only one step"]
     assert list(cast.a.incident.checklist.values_list("text", flat=True)) == steps
+
+
+def test_a_checklist_step_too_long_is_refused_with_its_number_and_nothing_changes(cast, login):
+    category = cast.a.incident.category
+    steps = list(category.checklist.values_list("text", flat=True))
+    response = login(cast.a.users["lead"]).post(
+        reverse("incidents:category_edit", args=[category.pk]),
+        {"name": category.name, "order": 0, "is_active": "on", "checklist": "Tell the DSL\n" + "x" * 301},
+    )
+    assert response.status_code == 400  # it was a 500: the step failed the model's check inside the service
+    assert "Step 2 has 301 characters; a step can have at most 300." in response.content.decode()
+    assert list(category.checklist.values_list("text", flat=True)) == steps
 
 
 def test_the_task_owner_ticks_off_their_action(cast, login):
@@ -226,3 +253,47 @@ def test_a_school_edits_its_matrix_on_one_screen_with_history(cast, login):
     assert record.history_user == cast.a.users["head"] and record.history_change_reason == "Matrix edited"
     # Another school's grid is untouched.
     assert not SanctionRow.objects.filter(school=cast.b.school, actions=police).exists()
+
+
+def test_when_a_re_triage_restricts_an_incident_its_outsiders_lose_their_tasks_and_notifications(
+    cast, login, django_capture_on_commit_callbacks
+):
+    incident, it, dsl = cast.a.incident, cast.a.users["it"], cast.a.users["dsl"]
+    link = url("incident_detail", incident)
+    assert Notification.objects.filter(recipient=it, link=link).exists()  # "You have an action on INC-…"
+    grooming = IncidentCategory.objects.get(school=cast.a.school, name__startswith="Online sexual abuse")
+    login(dsl).post(
+        url("incident_triage", incident), {"severity": "high", "category": grooming.pk, "matrix_row": "", "reason": "Disclosure"}
+    )
+    action = IncidentAction.objects.get(pk=cast.a.action.pk)
+    assert action.owner == dsl
+    assert action.history.first().history_change_reason == "Its owner may no longer see the incident"
+    assert not Notification.objects.filter(recipient=it, link=link).exists()
+    # Nothing on IT's home page or under their bell names it (in IT's own browser); the days after, no reminder either.
+    it_browser = Client()
+    it_browser.force_login(it)
+    home = it_browser.get(reverse("home")).content.decode()
+    assert incident.reference not in home and "Alice" not in home
+    assert incident.reference not in it_browser.get(reverse("notification_list")).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(days=10)):
+        from incidents.reminders import overdue_actions_remind
+
+        overdue_actions_remind(cast.a.school.pk)
+    assert not Notification.objects.filter(recipient=it, title__contains=incident.reference).exists()
+    assert Notification.objects.filter(recipient=dsl, title__startswith="Overdue", title__contains=incident.reference).exists()
+
+
+def test_earlier_incidents_count_only_those_the_reader_may_see(cast, login):
+    """Alice is alleged in an allegation about the head (the chair's) and in an ordinary incident: the DSL may
+    see neither restricted one, so a new incident about Alice shows no repeat to the DSL from them."""
+    from tests.incidents.incident_factory import log_incident
+
+    school = cast.a
+    staff_only = log_incident(school, kind="Staff", pupils=[(school.pupil, IncidentPerson.Part.ALLEGED)], reporter="lead")
+    assert staff_only.audience == Incident.Audience.STAFF
+    new = log_incident(school, kind="Cyberbullying", when=timezone.now() - timedelta(minutes=5))
+    dsl_page = login(cast.a.users["dsl"]).get(url("incident_detail", new)).content.decode()
+    head_page = login(cast.a.users["head"]).get(url("incident_detail", new)).content.decode()
+    # The cast's ordinary cyberbullying incident about Alice counts for both; the staff allegation for the head alone.
+    assert "has 1 earlier incident" in dsl_page and "has 2 earlier" not in dsl_page
+    assert "has 2 earlier incidents" in head_page

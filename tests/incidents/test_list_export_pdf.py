@@ -178,7 +178,7 @@ def test_the_export_is_formula_safe_and_written_to_the_access_log(cast, login):
     assert "\n=" not in raw and ",=" not in raw
     entry = AccessLogEntry.objects.get(kind=AccessLogEntry.Kind.EXPORT)
     assert entry.actor == cast.a.users["head"] and entry.school == cast.a.school
-    assert entry.summary == "Exported 1 incident as CSV (q=HYPERLINK)"
+    assert entry.summary == "Exported 1 incident as CSV (q: search words)"
 
 
 def test_the_export_follows_the_list_filters(cast, login):
@@ -277,3 +277,43 @@ def test_the_list_pages_by_fifty(cast, login):
     second = client.get(LIST, {"page": 2, "sort": "-when"})
     assert len(listed(second)) == 7
     assert "57 in all." in second.content.decode()
+
+
+# --- Bad input: refused with a reason, never a 500 -------------------------------------------
+
+
+@pytest.mark.parametrize("since,until", [("", "9999-12-31"), ("", "31/12/9999"), ("0001-01-01", "")])
+def test_a_date_out_of_range_is_refused_on_the_filter_form_and_the_list_still_shows(cast, login, since, until):
+    response = login(cast.a.users["dsl"]).get(LIST, {"since": since, "until": until, "severity": "high"})
+    assert response.status_code == 200
+    assert "Give a date between 01/01/1900 and 31/12/2100." in response.content.decode()
+    # The date is left out; the other filters still apply.
+    assert listed(response) == [cast.a.restricted.reference]
+
+
+def test_an_export_with_a_date_out_of_range_makes_no_file_and_says_why(cast, login):
+    response = login(cast.a.users["dsl"]).get(EXPORT, {"until": "9999-12-31"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == "No file was made. To: Give a date between 01/01/1900 and 31/12/2100."
+    assert not AccessLogEntry.objects.filter(kind=AccessLogEntry.Kind.EXPORT).exists()
+
+
+def test_the_exports_log_entry_names_only_its_filters_never_other_parameters(cast, login):
+    response = login(cast.a.users["dsl"]).get(EXPORT, {"severity": "high", "ref\x00": "a\x00b", "note": "anything"})
+    assert response.status_code == 200  # PostgreSQL refused the NUL in the entry, and gave a 500
+    assert AccessLogEntry.objects.get(kind=AccessLogEntry.Kind.EXPORT).summary == "Exported 1 incident as CSV (severity=high)"
+
+
+@pytest.mark.parametrize(
+    "q,reason",
+    [
+        ("x" * 100_000, "Ensure this value has at most 200 characters (it has 100000)."),  # SQLite gave a 500
+        ("Alice\x00", "Null characters are not allowed."),  # PostgreSQL cannot compare NUL
+    ],
+)
+def test_a_search_that_is_no_name_is_refused_on_the_filter_form_and_the_list_still_shows(cast, login, q, reason):
+    response = login(cast.a.users["dsl"]).get(LIST, {"q": q})
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert sorted(listed(response)) == sorted([cast.a.incident.reference, cast.a.restricted.reference])

@@ -207,3 +207,56 @@ def test_an_urgent_incident_logged_while_redis_is_down_is_saved_and_the_dsl_told
     outbox_drain()
     assert [m.to for m in mail.outbox] == [[cast.a.users["dsl"].email]]
     assert incident.reference in mail.outbox[0].subject
+
+
+# --- Bad input: refused with a reason, never a 500 -------------------------------------------
+
+
+def test_a_nul_character_is_refused_with_a_reason_and_the_draft_keeps_the_rest(cast, login):
+    client = login(cast.a.users["teacher"])
+    response = client.post(LOG, form_data(cast, description="Pasted from a chat:\x00 mean messages"))
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not Incident.objects.filter(description__startswith="Pasted").exists()
+    # PostgreSQL cannot store NUL in the draft's JSON: it is kept without it.
+    draft = IncidentDraft.objects.get(user=cast.a.users["teacher"])
+    assert draft.data["description"] == ["Pasted from a chat: mean messages"]
+
+
+def test_the_draft_is_saved_as_typed_without_nul_characters(cast, login):
+    client = login(cast.a.users["teacher"])
+    response = client.post(reverse("incidents:incident_draft"), {"description": "Started\x00 typing", "location\x00": "online"})
+    assert response.status_code == 200
+    assert response.content.decode().startswith("Draft saved at")
+    assert IncidentDraft.objects.get(user=cast.a.users["teacher"]).data == {
+        "description": ["Started typing"],
+        "location": ["online"],
+    }
+
+
+def test_an_outsiders_name_with_a_nul_character_is_refused_and_shown_again_without_it(cast, login):
+    client = login(cast.a.users["teacher"])
+    before = Incident.objects.count()
+    people = [f"pupil:{cast.a.pupil.pk}", "outsider:A cousin at\x00 another school"]
+    response = client.post(LOG, form_data(cast, person=people))
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "A name of someone involved had a character that is not allowed (NUL): check the people listed." in page
+    assert 'value="outsider:A cousin at another school"' in page
+    assert Incident.objects.count() == before
+    # Sent again as it is now shown, the incident is logged.
+    assert client.post(LOG, form_data(cast)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "q,reason",
+    [
+        ("Ali\x00", "Null characters are not allowed."),  # PostgreSQL cannot compare NUL
+        ("x" * 100_000, "Ensure this value has at most 200 characters (it has 100000)."),  # SQLite gave a 500
+    ],
+)
+def test_the_people_search_refuses_what_is_no_name_with_a_plain_reason(cast, login, q, reason):
+    response = login(cast.a.users["teacher"]).get(reverse("incidents:people_search"), {"q": q})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == reason
