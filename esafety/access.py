@@ -27,6 +27,8 @@ class SchoolAccess:
     schools: tuple[School, ...] = field(default_factory=tuple)
     # Whose access this is: some records are visible to the people named on them (e.g. who logged an incident).
     user: object = None
+    # Their roles at every school and trust, e.g. for whether they must sign in with a second factor.
+    roles_anywhere: frozenset[str] = frozenset()
 
     def can(self, capability: str) -> bool:
         return self.school is not None and capability in self.capabilities
@@ -64,7 +66,14 @@ def school_access_for(user, wanted_school_id=None) -> SchoolAccess:
     ordered = tuple(sorted(schools.values(), key=lambda s: s.name))
     school = schools.get(wanted_school_id) or ordered[0]
     roles = frozenset(roles_by_school[school.id])
-    return SchoolAccess(school=school, roles=roles, capabilities=capabilities_for(roles), schools=ordered, user=user)
+    return SchoolAccess(
+        school=school,
+        roles=roles,
+        capabilities=capabilities_for(roles),
+        schools=ordered,
+        user=user,
+        roles_anywhere=frozenset().union(*roles_by_school.values()),
+    )
 
 
 def capability_required(*capabilities: str):

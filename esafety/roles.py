@@ -31,6 +31,7 @@ class Capability(models.TextChoices):
     EXPORT_PEOPLE = "export_people", "Export pupils' personal data (CSV)"
     IMPORT_MIS = "import_mis", "Import pupils, parents/carers, forms and staff from the MIS"
     VIEW_ACCESS_LOG = "view_access_log", "Read the access log"
+    RESET_SECOND_FACTOR = "reset_second_factor", "Reset a colleague's two-factor sign-in when their phone is lost"
     # Incidents
     LOG_INCIDENT = "log_incident", "Log an incident and see the incidents they reported"
     TRIAGE_INCIDENTS = "triage_incidents", "Triage and handle pupil incidents, including child-protection ones"
@@ -66,8 +67,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.SET_UP_INCIDENTS,
         C.SET_UP_CONSENT,
         C.VIEW_CONSENT_COVERAGE,
+        C.RESET_SECOND_FACTOR,
     },
-    Role.IT: EVERY_STAFF_MEMBER,
+    # The IT manager runs the accounts.
+    Role.IT: EVERY_STAFF_MEMBER | {C.RESET_SECOND_FACTOR},
     Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT},
     # Governors read anonymised reports only: no names of pupils or staff.
     Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE}),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,7 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
+    # Database sessions that know their user, address and browser, so that a user can see and end them.
+    "qsessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -48,7 +50,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    # Two-factor sign-in: time-based codes from an authenticator app, and single-use backup codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
+    "csp",  # for its system checks of CONTENT_SECURITY_POLICY
     "esafety.apps.EsafetyConfig",
     "incidents",
     "consents",
@@ -58,12 +65,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every answer, static files included.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # After WhiteNoise, so that static files keep their long cache lifetimes; every other answer
+    # carries personal data and is marked `no-store`.
+    "esafety.middleware.NoStoreMiddleware",
+    "esafety.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets request.user.is_verified(): whether this session has passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view says otherwise (@login_not_required): fails closed.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -71,6 +86,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "esafety.middleware.SchoolAccessMiddleware",
+    # Sessions' absolute limit, the second factor for those who must have one, and the shorter idle
+    # limit on restricted pages: before any other page can be reached.
+    "esafety.middleware.SignInPolicyMiddleware",
     # Staff who have not accepted the current staff agreement are asked to, once they log in.
     "consents.middleware.StaffAgreementMiddleware",
     # Last, so that a locked-out login is answered before any view runs.
@@ -128,23 +146,31 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Long passwords, checked against the list of common ones; no rules about digits or symbols,
+# which push people to predictable patterns (NCSC, and OWASP ASVS 5.0 6.2).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account (for that address and IP) after repeated failed logins.
+# Sign-in pauses after repeated failures, counted two ways (esafety.signin.AccountOrAddressLockout):
+# for an account, from any address (guessing one password), and from an address, at any accounts
+# (trying one password at many accounts). A school's staff often share one address, so that limit is
+# higher. A paused sign-in gets the same answer as a wrong password. Counted in the database, so it
+# holds with Redis down.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "esafety.signin.AccountOrAddressLockout"
+AXES_LOCKOUT_CALLABLE = "esafety.signin.sign_in_refused"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A success must not wipe the failures counted against its address: one valid account would reset a spray.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Behind a reverse proxy every request comes from the proxy: count the proxies
 # in front of the app so that lockouts and the access log use the client's address.
@@ -156,12 +182,23 @@ AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else No
 IPWARE_STRICT = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 
-# Log out after a period of inactivity: the expiry moves on with every request.
+# Log out after a period of inactivity: the expiry moves on with every request. Pages of restricted
+# records shorten it (esafety.middleware.SignInPolicyMiddleware), and no session outlives its absolute limit.
+SESSION_ENGINE = "qsessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RESTRICTED_IDLE_SECONDS = env.int("SESSION_RESTRICTED_IDLE_MINUTES", default=15) * 60
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_HOURS", default=12) * 3600
+# Saved when it changes, and at most once a minute for activity alone (SignInPolicyMiddleware).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ACTIVITY_SAVE_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Two-factor sign-in (esafety.second_factor): who must use it, and how fresh it must be to open a
+# restricted record.
+SECOND_FACTOR_STEP_UP_SECONDS = env.int("SECOND_FACTOR_STEP_UP_MINUTES", default=15) * 60
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="E-safety")
 
 # --- Security (production) ------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
@@ -170,10 +207,62 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = False
+# A year's max-age is what the browsers' preload list asks for; the header alone puts no domain
+# on the list (docs/deployment.md, "HSTS preloading").
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31536000)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Only the app's own files run or style a page: Bootstrap, htmx and Chart.js are vendored in static/,
+# and no template has an inline script, style or event handler (tests/esafety/test_headers.py).
+# Django's admin has none either (its scripts read their settings from data attributes), so it needs
+# no exception; the one style attribute in its pages, on django-simple-history's page links, is only
+# ignored (a border more). `data:` images: Bootstrap's CSS draws select arrows, checkbox ticks, close
+# buttons and the menu button as data: SVGs. Chromium's PDF viewer works under this policy too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# The app uses none of the browser's powerful features: turn them all off, for the app and any frame.
+# (Not bluetooth or ambient-light-sensor: Chromium does not know them as policies yet, and says so on
+# every page. Nor publickey-credentials-*, which security keys for two-factor sign-in would need.)
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "clipboard-read",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    ]
+}
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = "en-gb"

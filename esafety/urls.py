@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from esafety import views
+from esafety import signin, views
 from esafety.forms import EmailAuthenticationForm
 
 admin.site.site_header = "E-safety: set-up"
@@ -38,6 +38,14 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
+    path("accounts/two-factor/", signin.second_factor_verify, name="second_factor_verify"),
+    path("accounts/two-factor/set-up/", signin.second_factor_setup, name="second_factor_setup"),
+    path("accounts/two-factor/backup-codes/", signin.backup_codes_renew, name="backup_codes_renew"),
+    path("accounts/security/", signin.account_security, name="account_security"),
+    path("accounts/security/sessions/<str:ref>/end/", signin.session_end, name="session_end"),
+    path("accounts/security/sessions/end-others/", signin.sessions_end_others, name="sessions_end_others"),
+    path("accounts/two-factor/people/", signin.second_factor_people, name="second_factor_people"),
+    path("accounts/two-factor/people/<int:user_id>/reset/", signin.second_factor_reset, name="second_factor_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from esafety import imports
 from esafety.access import SESSION_KEY, capability_required, school_required
-from esafety.audit import access_log_record
-from esafety.csv_export import csv_response, csv_safe
+from esafety.audit import access_log_write, filters_summary
+from esafety.csv_export import csv_response, csv_safe, export_filters, export_refused
 from esafety.filters import AccessLogFilter, PupilFilter, StaffFilter
 from esafety.forms import AdditionalNeedsForm, ImportConfirmForm, ImportUploadForm
 from esafety.history import history_for, save_with_history
@@ -23,6 +23,7 @@ from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry, ImportJob
 from esafety.notifications import notification_mark_read, notifications_mark_all_read
 from esafety.roles import Capability
+from esafety.second_factor import restricted_record_opened
 from esafety.selectors import (
     access_log_for_school,
     forms_for,
@@ -102,15 +103,15 @@ def pupil_detail(request, pupil_id):
 def pupil_chronology(request, pupil_id):
     pupil = get_pupil_or_404(request.access, pupil_id)
     entries = timeline_for(request.access, pupil)
+    if any(entry.restricted for entry in entries) and (step_up := restricted_record_opened(request)):
+        return step_up
     for entry in entries:
         if entry.restricted and entry.record is not None:
-            access_log_record(
-                actor=request.user,
-                school=request.access.school,
+            access_log_write(
+                request,
                 kind=AccessLogEntry.Kind.VIEW,
                 summary=f"Saw {entry.title} in the chronology of {pupil.full_name}",
                 obj=entry.record,
-                request=request,
             )
     return render(request, "esafety/pupil_chronology.html", {"pupil": pupil, "entries": entries})
 
@@ -135,12 +136,15 @@ def pupil_flag(request, pupil_id):
 @capability_required(Capability.EXPORT_PEOPLE)
 def pupil_export(request):
     """The filtered pupil list as CSV. Personal data: every export is in the access log."""
-    pupils = PupilFilter(
+    filtered = PupilFilter(
         request.GET,
         queryset=pupils_for(request.access),
         school=request.access.school,
         may_see_flag=request.access.can(Capability.FLAG_VULNERABLE),
-    ).qs
+    )
+    if not filtered.is_valid():
+        return export_refused(filtered.form)
+    pupils = filtered.qs
     response = csv_response(f"pupils-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(
@@ -164,12 +168,12 @@ def pupil_export(request):
             )
         )
         count += 1
-    access_log_record(
-        actor=request.user,
-        school=request.access.school,
+    access_log_write(
+        request,
         kind=AccessLogEntry.Kind.EXPORT,
-        summary=f"Exported {count} pupils as CSV ({query_without_page(request) or 'no filters'})",
-        request=request,
+        summary=f"Exported {count} pupils as CSV ({filters_summary(export_filters(filtered))})",
+        # Whether the list was filtered on the additional-needs flag is itself for those who may see the flag.
+        reader_needs=[Capability.FLAG_VULNERABLE] if filtered.form.cleaned_data.get("additional_needs") else [],
     )
     return response
 

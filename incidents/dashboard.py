@@ -19,13 +19,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from esafety.access import SchoolAccess, capability_required
-from esafety.audit import access_log_record
+from esafety.audit import access_log_write, filters_summary
 from esafety.calendar import HALF_TERMS, academic_year_label, academic_year_start, ncy_label, term_start
-from esafety.csv_export import csv_response, csv_safe
+from esafety.csv_export import csv_response, csv_safe, export_filters, export_refused
 from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry
 from esafety.pdf import pdf_response, render_pdf
 from esafety.roles import Capability
+from esafety.second_factor import restricted_record_opened
 from incidents import selectors
 from incidents.filters import IncidentFilter, with_severity_rank
 from incidents.models import Incident
@@ -326,20 +327,24 @@ def _csv_row(incident: Incident) -> list[str]:
 @capability_required(Capability.EXPORT_INCIDENTS)
 def incident_export(request):
     """The filtered list as CSV. Personal data: every export is in the access log, with the count."""
-    incidents = selectors.with_list_columns(_filtered(request).qs).select_related("reported_by")
+    filtered = _filtered(request)
+    if not filtered.is_valid():
+        return export_refused(filtered.form)
+    incidents = selectors.with_list_columns(filtered.qs).select_related("reported_by")
     response = csv_response(f"incidents-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    count = 0
+    count, audiences = 0, set()
     for incident in incidents.iterator(chunk_size=500):
         writer.writerow(_csv_row(incident))
         count += 1
-    access_log_record(
-        actor=request.user,
-        school=request.access.school,
+        audiences.add(incident.audience)
+    access_log_write(
+        request,
         kind=AccessLogEntry.Kind.EXPORT,
-        summary=f"Exported {count} incident{'s' if count != 1 else ''} as CSV ({query_without_page(request) or 'no filters'})",
-        request=request,
+        summary=f"Exported {count} incident{'s' if count != 1 else ''} as CSV ({filters_summary(export_filters(filtered))})",
+        # Only those who may see every kind of incident in the file may see that it was exported, and how many.
+        reader_needs=selectors.capabilities_to_see(audiences),
     )
     return response
 
@@ -350,6 +355,8 @@ def incident_pdf(request, incident_id):
     incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
     if not selectors.handles(request.access, incident):
         raise Http404("No such incident.")
+    if incident.is_restricted and (step_up := restricted_record_opened(request)):
+        return step_up
     context = {
         "incident": incident,
         "school": request.access.school,
@@ -362,12 +369,10 @@ def incident_pdf(request, incident_id):
         "printed_by": request.user,
     }
     pdf = render_pdf("incidents/pdf/incident.html", context)
-    access_log_record(
-        actor=request.user,
-        school=request.access.school,
+    access_log_write(
+        request,
         kind=AccessLogEntry.Kind.EXPORT,
         summary=f"Printed incident {incident.reference} as PDF" + (" (restricted)" if incident.is_restricted else ""),
         obj=incident,
-        request=request,
     )
     return pdf_response(pdf, f"{incident.reference}.pdf")

@@ -9,7 +9,7 @@ their task, not triage it).
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +17,11 @@ from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
 from esafety.access import capability_required
-from esafety.audit import access_log_for, access_log_record
+from esafety.audit import access_log_for, access_log_write
 from esafety.history import history_for
 from esafety.models import AccessLogEntry
 from esafety.roles import Capability
+from esafety.second_factor import restricted_record_opened
 from esafety.selectors import pupils_for, staff_for
 from incidents import selectors, services
 from incidents.forms import (
@@ -33,6 +34,7 @@ from incidents.forms import (
     IncidentLogForm,
     IncidentSettingsForm,
     NoteForm,
+    PeopleSearchForm,
     ReopenForm,
     TriageForm,
     parse_people,
@@ -82,7 +84,13 @@ def incident_log(request):
 
 
 def _draft_data(post) -> dict:
-    return {key: post.getlist(key) for key in post if key != "csrfmiddlewaretoken"}
+    # A draft keeps what was typed, but without NUL, which PostgreSQL cannot store in JSON. Nobody types it;
+    # pasted text can carry it. Were it in a field of the form, the form says so when the incident is logged.
+    return {
+        key.replace("\x00", ""): [value.replace("\x00", "") for value in post.getlist(key)]
+        for key in post
+        if key != "csrfmiddlewaretoken"
+    }
 
 
 @require_POST
@@ -104,7 +112,11 @@ def incident_draft_discard(request):
 @capability_required(Capability.LOG_INCIDENT)
 def people_search(request):
     """Pupils and staff matching what was typed, as buttons that add them to the log form (htmx)."""
-    q = request.GET.get("q", "").strip()
+    form = PeopleSearchForm(request.GET)
+    if not form.is_valid():
+        # Nobody types this (a NUL character, a whole page pasted): refused, with the reason.
+        return HttpResponseBadRequest(" ".join(form.errors["q"]), content_type="text/plain; charset=utf-8")
+    q = form.cleaned_data["q"]
     pupils, staff = [], []
     if len(q) >= 2:
         pupils = list(pupils_for(request.access).current().search(q).select_related("form")[:8])
@@ -184,7 +196,7 @@ def _detail_context(request, incident, **forms):
         handlers = selectors.handlers_of(incident)
         context.update(
             {
-                "earlier": selectors.earlier_incidents(incident),
+                "earlier": selectors.earlier_incidents(incident, request.user),
                 "proposals": selectors.proposed_actions(incident, request.user) if not incident.is_closed else [],
                 "owners": _possible_owners(incident),
                 "assign_form": forms.get("assign_form")
@@ -219,19 +231,16 @@ def _possible_owners(incident):
 
 def _log_restricted_view(request, incident, what="Viewed"):
     if incident.is_restricted:
-        access_log_record(
-            actor=request.user,
-            school=request.access.school,
-            kind=AccessLogEntry.Kind.VIEW,
-            summary=f"{what} restricted incident {incident.reference}",
-            obj=incident,
-            request=request,
+        access_log_write(
+            request, kind=AccessLogEntry.Kind.VIEW, summary=f"{what} restricted incident {incident.reference}", obj=incident
         )
 
 
 @capability_required(Capability.LOG_INCIDENT, Capability.TRIAGE_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
 def incident_detail(request, incident_id):
     incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
+    if incident.is_restricted and (step_up := restricted_record_opened(request)):
+        return step_up
     _log_restricted_view(request, incident)
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
@@ -369,7 +378,10 @@ def incident_actions_add(request, incident_id):
             continue
         chosen.append(ChosenAction(title=proposal.action.name, owner=owner, due_on=due, sanction_action=proposal.action))
     other = request.POST.get("other_title", "").strip()
-    if other:
+    if "\x00" in other:
+        # As a form's text field would say (PostgreSQL cannot store it).
+        problems.append("The other action's title: Null characters are not allowed.")
+    elif other:
         owner = owners.get(request.POST.get("other_owner", ""))
         due = _parse_date(request.POST.get("other_due", ""))
         if owner is None or due is None:

@@ -33,6 +33,38 @@ def _fast_passwords_and_eager_tasks(settings):
     celery_app.conf.task_eager_propagates = True
 
 
+@pytest.fixture(autouse=True)
+def _force_login_is_a_whole_sign_in(monkeypatch):
+    """
+    `client.force_login(user)` stands for a whole sign-in: the password and, for those who must have one,
+    the second factor, given just now (esafety.second_factor). Tests of signing in itself go through the
+    login and two-factor pages instead (tests/esafety/test_second_factor.py).
+    """
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from esafety.models import Membership
+    from esafety.second_factor import VERIFIED_AT_KEY, second_factor_required
+
+    sign_in = Client.force_login
+
+    def force_login(self, user, backend=None):
+        sign_in(self, user, backend)
+        roles = Membership.objects.filter(user=user).values_list("role", flat=True)
+        if not second_factor_required(user, roles):
+            return
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session[VERIFIED_AT_KEY] = timezone.now().isoformat()
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @dataclass
 class SchoolCast:
     school: object

@@ -18,6 +18,10 @@ from tests.access_rules import ALL, AUDITORS, EXPORTERS, OFFICE, PEOPLE, SAFEGUA
 from tests.consents.access_rows import ROWS as CONSENT_ROWS
 from tests.incidents.access_rows import ROWS as INCIDENT_ROWS
 
+# Roles that need not sign in with a second factor (esafety.second_factor.REQUIRED_FOR).
+OPTIONAL_SECOND_FACTOR = frozenset({"teacher", "office", "governor", "lead"})
+RESETTERS = frozenset({"head", "it"})
+
 CORE = {
     "home": Row(ALL),
     "healthz": Row(ALL, public=True),
@@ -72,6 +76,20 @@ CORE = {
     "password_reset_confirm": Row(ALL, kwargs=lambda c: {"uidb64": "MQ", "token": "set-password"}, public=True),
     "password_reset_complete": Row(ALL, public=True),
     "pupil_chronology": Row(PEOPLE, kwargs=lambda c: {"pupil_id": c.a.pupil.pk}, record_of_a=True),
+    # Two-factor sign-in. The cast's privileged users have an authenticator app (tests/conftest.py), so
+    # the set-up page sends them on to the code page; the others have none, so the code page sends them
+    # to the set-up page, and new backup codes need a session that passed a second factor.
+    "second_factor_verify": Row(ALL, statuses=dict.fromkeys(OPTIONAL_SECOND_FACTOR, 302)),
+    "second_factor_setup": Row(ALL, statuses=dict.fromkeys(ALL - OPTIONAL_SECOND_FACTOR, 302)),
+    "backup_codes_renew": Row(ALL, method="post", statuses=dict.fromkeys(OPTIONAL_SECOND_FACTOR, 302)),
+    "account_security": Row(ALL),
+    # Ends one of the user's own other sessions, named by a digest: nobody has one called this.
+    "session_end": Row(ALL, kwargs=lambda c: {"ref": "0" * 20}, method="post", ok=404),
+    "sessions_end_others": Row(ALL, method="post", ok=302),
+    "second_factor_people": Row(RESETTERS),
+    "second_factor_reset": Row(
+        RESETTERS, kwargs=lambda c: {"user_id": c.a.users["teacher"].pk}, method="post", ok=302, record_of_a=True
+    ),
 }
 
 # Each app keeps the rows of its own URLs beside its tests.

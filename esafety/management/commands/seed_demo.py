@@ -49,3 +49,21 @@ class Command(BaseCommand):
         width = max(len(e) for e in rows)
         for email, roles in sorted(rows.items()):
             self.stdout.write(f"  {email.ljust(width)}  {', '.join(sorted(roles))}")
+        self._print_second_factors(rows)
+
+    def _print_second_factors(self, rows):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from esafety.second_factor import backup_codes_unused, secret_for_typing
+
+        devices = TOTPDevice.objects.filter(user__email__in=rows, confirmed=True).select_related("user").order_by("user__email")
+        if not devices:
+            return
+        self.stdout.write(
+            "\nTwo-factor sign-in: these logins ask for a code after the password. Type one of the backup codes\n"
+            "shown (each works once), or add the key to an authenticator app on your phone (Microsoft or Google\n"
+            "Authenticator: add an account, choose to enter a key, and type the key shown):"
+        )
+        for device in devices:
+            codes = ", ".join(backup_codes_unused(device.user)[:3]) or "none left: use the key"
+            self.stdout.write(f"  {device.user.email}\n      backup codes: {codes}\n      key: {secret_for_typing(device)}")
