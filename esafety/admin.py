@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from esafety.models import AccessLogEntry, FormGroup, Membership, School, Trust, User, YearGroup
 from esafety.schools import school_set_up
+from esafety.second_factor import user_sessions_end
 
 
 @admin.register(Trust)
@@ -62,6 +63,12 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            # Switched off: signed out everywhere now, not at their next request or if switched on again.
+            user_sessions_end(user=obj)
 
 
 @admin.register(AccessLogEntry)

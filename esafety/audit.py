@@ -62,6 +62,24 @@ def access_log_write(
     )
 
 
+def access_log_write_each(request, *, kind: str, records: list[tuple[Model, str]]) -> int:
+    """One access-log row for each (record, summary), in one INSERT: e.g. the restricted cases in an export."""
+    rows = [
+        AccessLogEntry(
+            actor=request.user,
+            school=request.access.school,
+            kind=kind,
+            summary=summary[:300],
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            ip_address=client_ip(request),
+        )
+        for obj, summary in records
+    ]
+    AccessLogEntry.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
 def client_ip(request) -> str | None:
     """The client's address, read from proxy headers the same way as the login lockout (TRUSTED_PROXY_COUNT)."""
     return get_client_ip_address(request)

@@ -22,6 +22,8 @@ from esafety.second_factor import has_second_factor, second_factor_required
 SIGNED_IN_AT_KEY = "signed_in_at"
 # When activity last moved the session's expiry on (seconds since the epoch).
 ACTIVE_AT_KEY = "active_at"
+# Whether the last page showed restricted records (the shorter idle limit applies).
+RESTRICTED_PAGE_KEY = "restricted_page"
 # Set when the user neither must have a second factor nor has set one up (checked once a session).
 NO_SECOND_FACTOR_KEY = "second_factor_not_set_up"
 
@@ -78,7 +80,8 @@ class SignInPolicyMiddleware:
     - it ends at its absolute limit (SESSION_ABSOLUTE_SECONDS) however active it is;
     - a user who must have a second factor (esafety.second_factor) passes it first, or enrols;
     - after a page of restricted records (a view sets `request.restricted_page`), the idle limit is
-      the shorter SESSION_RESTRICTED_IDLE_SECONDS until the next ordinary page;
+      the shorter SESSION_RESTRICTED_IDLE_SECONDS until the next ordinary page (checked here, so that
+      the cookie still ends with the browser);
     - activity moves the idle expiry on (the session is saved at most once a minute for it).
     """
 
@@ -92,35 +95,41 @@ class SignInPolicyMiddleware:
                 return refused
         response = self.get_response(request)
         if request.user.is_authenticated and hasattr(request, "session"):
+            session = request.session
             restricted = getattr(request, "restricted_page", False)
-            request.session.set_expiry(settings.SESSION_RESTRICTED_IDLE_SECONDS if restricted else None)
+            if restricted != session.get(RESTRICTED_PAGE_KEY, False):
+                session[RESTRICTED_PAGE_KEY] = restricted
             # Activity moves the idle expiry on when the session is saved: at most once a minute, rather than a
             # write on every request (the idle limits are kept to within that minute).
             now = int(time.time())
-            if now - request.session.get(ACTIVE_AT_KEY, 0) >= settings.SESSION_ACTIVITY_SAVE_SECONDS:
-                request.session[ACTIVE_AT_KEY] = now
+            if restricted or now - session.get(ACTIVE_AT_KEY, 0) >= settings.SESSION_ACTIVITY_SAVE_SECONDS:
+                session[ACTIVE_AT_KEY] = now
         return response
 
     def _refuse(self, request):
-        started = request.session.get(SIGNED_IN_AT_KEY)
+        session = request.session
+        started = session.get(SIGNED_IN_AT_KEY)
         now = timezone.now()
         if started is None:
-            request.session[SIGNED_IN_AT_KEY] = now.isoformat()
+            session[SIGNED_IN_AT_KEY] = now.isoformat()
         elif (now - datetime.fromisoformat(started)).total_seconds() > settings.SESSION_ABSOLUTE_SECONDS:
-            logout(request)
-            messages.info(request, "You were signed out because you had been signed in for a long time. Please sign in again.")
-            return redirect_to_login(request.get_full_path())
+            return self._sign_out(request, "You were signed out because you had been signed in for a long time.")
+        idle = time.time() - session.get(ACTIVE_AT_KEY, time.time())
+        if session.get(RESTRICTED_PAGE_KEY) and idle > settings.SESSION_RESTRICTED_IDLE_SECONDS:
+            return self._sign_out(request, "You were signed out: a restricted record was left open without activity.")
         if request.user.is_verified() or request.path.startswith(settings.STATIC_URL):
             return None
         match = request.resolver_match or _resolve(request.path_info)
         if match is not None and match.url_name in SECOND_FACTOR_EXEMPT_URLS:
             return None
-        if request.session.get(NO_SECOND_FACTOR_KEY):
+        # Optional for this user and not set up: found once for the session (for these roles: a new role that
+        # needs a second factor asks for it at once) rather than looked up on every page.
+        roles = ",".join(sorted(request.access.roles_anywhere)) + (",staff-site" if request.user.is_staff else "")
+        if session.get(NO_SECOND_FACTOR_KEY) == roles:
             return None
         enrolled = has_second_factor(request.user)
         if not enrolled and not second_factor_required(request.user, request.access.roles_anywhere):
-            # Optional for this user, and not set up: say so once for the session rather than ask every page.
-            request.session[NO_SECOND_FACTOR_KEY] = True
+            session[NO_SECOND_FACTOR_KEY] = roles
             return None
         wanted = "second_factor_verify" if enrolled else "second_factor_setup"
         if request.headers.get("HX-Request"):
@@ -129,6 +138,12 @@ class SignInPolicyMiddleware:
             response["HX-Redirect"] = reverse(wanted)
             return response
         return redirect(f"{reverse(wanted)}?{urlencode({'next': request.get_full_path()})}")
+
+    def _sign_out(self, request, why: str):
+        next_url = request.get_full_path()
+        logout(request)
+        messages.info(request, f"{why} Please sign in again.")
+        return redirect_to_login(next_url)
 
 
 def _resolve(path):

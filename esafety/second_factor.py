@@ -45,8 +45,9 @@ BACKUP_DEVICE_NAME = "Backup codes"
 
 
 def second_factor_required(user, roles_anywhere) -> bool:
-    """Whether this user must pass a second factor before any page. `roles_anywhere`: their roles at every school."""
-    return user.is_superuser or bool(REQUIRED_FOR & set(roles_anywhere))
+    """Whether this user must pass a second factor before any page. `roles_anywhere`: their roles at every school.
+    Whoever may use the admin site (set-up) must too."""
+    return user.is_superuser or user.is_staff or bool(REQUIRED_FOR & set(roles_anywhere))
 
 
 def has_second_factor(user) -> bool:
@@ -64,15 +65,32 @@ def verified_recently(request) -> bool:
     return age.total_seconds() <= settings.SECOND_FACTOR_STEP_UP_SECONDS
 
 
-def restricted_record_opened(request):
+def signed_in_recently(request) -> bool:
+    """Whether the password was given within the step-up window (the session's sign-in time, set by
+    esafety.middleware.SignInPolicyMiddleware)."""
+    from esafety.middleware import SIGNED_IN_AT_KEY
+
+    stamp = request.session.get(SIGNED_IN_AT_KEY)
+    if not stamp:
+        return True  # this very request signed in
+    age = timezone.now() - datetime.fromisoformat(stamp)
+    return age.total_seconds() <= settings.SECOND_FACTOR_STEP_UP_SECONDS
+
+
+def restricted_record_opened(request, next_url: str | None = None):
     """
-    Call before a page shows a restricted record. Returns the step-up redirect when this session's second
-    factor is older than the step-up window; otherwise marks the page restricted (a shorter idle limit).
+    Call before a page shows (or a download holds) a restricted record. Returns the step-up redirect when this
+    session's second factor is older than the step-up window, coming back to `next_url` (by default this
+    page); otherwise marks the page restricted (a shorter idle limit).
     """
     if not verified_recently(request):
-        return redirect(f"{reverse('second_factor_verify')}?{urlencode({'next': request.get_full_path()})}")
+        return step_up_redirect(request, next_url)
     request.restricted_page = True
     return None
+
+
+def step_up_redirect(request, next_url: str | None = None):
+    return redirect(f"{reverse('second_factor_verify')}?{urlencode({'next': next_url or request.get_full_path()})}")
 
 
 def _session_verified(request, device) -> None:
@@ -187,14 +205,20 @@ def backup_codes_left(user) -> int:
 # --- Reset of a lost device ---------------------------------------------------------------
 
 
+def user_sessions_end(*, user: User) -> int:
+    """End every session of a user at once (switched off, or their second factor reset). Returns how many."""
+    from qsessions.models import Session
+
+    ended, _ = Session.objects.filter(user=user).delete()
+    return ended
+
+
 @transaction.atomic
 def second_factor_reset(*, user: User, request) -> None:
     """
     Remove every second factor of `user` (a lost or new phone), end all their sessions and record it in the
     access log. They enrol again at their next sign-in. Done by another privileged user, never by themselves.
     """
-    from qsessions.models import Session
-
     from esafety.audit import access_log_write
     from esafety.notifications import notify
 
@@ -202,7 +226,7 @@ def second_factor_reset(*, user: User, request) -> None:
         raise PermissionError("Nobody may reset their own second factor.")
     for device in devices_for_user(user, confirmed=None):
         device.delete()
-    Session.objects.filter(user=user).delete()
+    user_sessions_end(user=user)
     access_log_write(
         request,
         kind=AccessLogEntry.Kind.SECURITY,

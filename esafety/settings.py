@@ -169,6 +169,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "esafety.signin.AccountOrAddressLockout"
 AXES_LOCKOUT_CALLABLE = "esafety.signin.sign_in_refused"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "esafety.signin.username_for_lockout"
 # A success must not wipe the failures counted against its address: one valid account would reset a spray.
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
@@ -207,9 +208,9 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-# A year's max-age is what the browsers' preload list asks for; the header alone puts no domain
-# on the list (docs/deployment.md, "HSTS preloading").
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31536000)
+# The school's or trust's choice, so off unless set; the header alone puts no domain on the
+# browsers' preload list (docs/deployment.md, "HSTS preloading").
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

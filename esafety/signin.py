@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,6 +44,12 @@ class AccountOrAddressLockout(AxesDatabaseHandler):
         return max(by_account, by_address * settings.AXES_FAILURE_LIMIT // settings.LOGIN_FAILURES_PER_ADDRESS)
 
 
+def username_for_lockout(request, credentials) -> str:
+    """The address as sign-in matches it, whatever its capitals: DSL@… and dsl@… are one account to count."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(username).strip().lower()
+
+
 def sign_in_refused(request, response, credentials):
     """
     While sign-in is paused, the login page answers exactly as for a wrong password (status, message and the
@@ -67,18 +74,46 @@ class CodeForm(forms.Form):
 
 
 def _next(request) -> str:
+    """Where to go after the code: a path on this site that was asked for, or the home page."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, require_https=request.is_secure()
+    ):
         return wanted
-    return settings.LOGIN_REDIRECT_URL
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+class SetUpForm(CodeForm):
+    """The first code from the app; and the password, when the sign-in was a while ago (a PC left signed in)."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="You signed in a while ago: type your password, so that nobody else can add their phone to your account.",
+    )
+
+    def __init__(self, *args, user, ask_password: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not ask_password:
+            del self.fields["password"]
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
 
 
 def second_factor_setup(request):
-    """First sign-in of someone who must use a second factor: scan the QR code, type a first code."""
+    """First sign-in of someone who must use a second factor (or anyone who chooses to): scan the QR code, type
+    a first code. Straight after signing in the password is not asked again; later it is."""
     if second_factor.has_second_factor(request.user):
         return redirect("second_factor_verify")
     device = second_factor.enrolment_device(request.user)
-    form = CodeForm(request.POST or None)
+    ask_password = not second_factor.signed_in_recently(request)
+    form = SetUpForm(request.POST or None, user=request.user, ask_password=ask_password)
     if request.method == "POST" and form.is_valid():
         codes = second_factor.second_factor_enrol(request=request, device=device, code=form.cleaned_data["code"])
         if codes is not None:
@@ -127,9 +162,9 @@ def second_factor_verify(request):
 
 @require_POST
 def backup_codes_renew(request):
-    """New backup codes (the old ones stop working): for a verified session only, shown once."""
-    if not request.user.is_verified():
-        return redirect("second_factor_verify")
+    """New backup codes (the old ones stop working): after a second factor in the last minutes, shown once."""
+    if not second_factor.verified_recently(request):
+        return second_factor.step_up_redirect(request, next_url=reverse("account_security"))
     codes = second_factor.backup_codes_renew(user=request.user)
     return render(request, "registration/backup_codes.html", {"codes": codes, "next": "account_security"})
 
@@ -211,6 +246,9 @@ def second_factor_reset(request, user_id):
     person = _school_users(request).filter(pk=user_id).first()
     if person is None:
         raise Http404("No such person at this school.")
+    if not second_factor.verified_recently(request):
+        messages.warning(request, "Nothing was reset: confirm it is you, then reset it again.")
+        return second_factor.step_up_redirect(request, next_url=reverse("second_factor_people"))
     if person.pk == request.user.pk:
         messages.error(request, "You cannot reset your own two-factor sign-in: ask the head teacher or the IT manager.")
         return redirect("second_factor_people")

@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from esafety.access import SchoolAccess, capability_required
-from esafety.audit import access_log_write, filters_summary
+from esafety.audit import access_log_write, access_log_write_each, filters_summary
 from esafety.calendar import HALF_TERMS, academic_year_label, academic_year_start, ncy_label, term_start
 from esafety.csv_export import csv_response, csv_safe, export_filters, export_refused
 from esafety.listing import page_of, query_without_page
@@ -330,21 +330,32 @@ def incident_export(request):
     filtered = _filtered(request)
     if not filtered.is_valid():
         return export_refused(filtered.form)
+    # A file with restricted cases in it needs a recent second factor, as opening one of them does.
+    if filtered.qs.exclude(audience=Incident.Audience.GENERAL).exists() and (step_up := restricted_record_opened(request)):
+        return step_up
     incidents = selectors.with_list_columns(filtered.qs).select_related("reported_by")
     response = csv_response(f"incidents-{timezone.localdate():%Y-%m-%d}.csv")
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    count, audiences = 0, set()
+    count, audiences, restricted = 0, set(), []
     for incident in incidents.iterator(chunk_size=500):
         writer.writerow(_csv_row(incident))
         count += 1
         audiences.add(incident.audience)
+        if incident.is_restricted:
+            restricted.append(incident)
     access_log_write(
         request,
         kind=AccessLogEntry.Kind.EXPORT,
         summary=f"Exported {count} incident{'s' if count != 1 else ''} as CSV ({filters_summary(export_filters(filtered))})",
         # Only those who may see every kind of incident in the file may see that it was exported, and how many.
         reader_needs=selectors.capabilities_to_see(audiences),
+    )
+    # Each restricted case in the file also gets its own entry, so that its page says who took a copy.
+    access_log_write_each(
+        request,
+        kind=AccessLogEntry.Kind.EXPORT,
+        records=[(incident, f"Exported restricted incident {incident.reference} in a CSV file") for incident in restricted],
     )
     return response
 

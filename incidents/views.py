@@ -239,17 +239,31 @@ def _log_restricted_view(request, incident, what="Viewed"):
 @capability_required(Capability.LOG_INCIDENT, Capability.TRIAGE_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
 def incident_detail(request, incident_id):
     incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
-    if incident.is_restricted and (step_up := restricted_record_opened(request)):
-        return step_up
-    _log_restricted_view(request, incident)
-    return render(request, "incidents/detail.html", _detail_context(request, incident))
+    return _show_case(request, incident, _detail_context)
+
+
+def _show_case(request, incident, make_context, status=200):
+    """
+    The case page, wherever it is shown (also again with a form's errors): a restricted case needs a recent
+    second factor first, and each showing of it is in the access log.
+    """
+    if incident.is_restricted:
+        step_up = restricted_record_opened(request, next_url=reverse("incidents:incident_detail", args=[incident.pk]))
+        if step_up is not None:
+            if request.method == "POST":
+                messages.warning(request, "Nothing was saved: confirm it is you, then try again.")
+            return step_up
+        _log_restricted_view(request, incident)
+    return render(request, "incidents/detail.html", make_context(request, incident), status=status)
 
 
 def _redisplay(request, incident, error_form_name, form, error=None):
     if error is not None:
         for message in error.messages:
             form.add_error(None, message)
-    return render(request, "incidents/detail.html", _detail_context(request, incident, **{error_form_name: form}), status=400)
+    return _show_case(
+        request, incident, lambda request, incident: _detail_context(request, incident, **{error_form_name: form}), status=400
+    )
 
 
 HANDLERS = (Capability.TRIAGE_INCIDENTS, Capability.HANDLE_STAFF_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
@@ -393,15 +407,18 @@ def incident_actions_add(request, incident_id):
     if problems:
         for problem in problems:
             messages.error(request, problem)
-        context = _detail_context(request, incident)
-        context["posted_actions"] = request.POST
-        return render(request, "incidents/detail.html", context, status=400)
+        return _show_case(
+            request,
+            incident,
+            lambda request, incident: {**_detail_context(request, incident), "posted_actions": request.POST},
+            400,
+        )
     try:
         services.incident_actions_add(incident=incident, actor=request.user, chosen=chosen)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return render(request, "incidents/detail.html", _detail_context(request, incident), status=400)
+        return _show_case(request, incident, _detail_context, status=400)
     messages.success(request, f"{len(chosen)} action{'s' if len(chosen) != 1 else ''} added.")
     return redirect("incidents:incident_detail", incident_id=incident.pk)
 

@@ -52,6 +52,7 @@ def test_production_settings_pass_the_deployment_check():
         SECURE_SSL_REDIRECT="true",
         SECURE_COOKIES="true",
         SECURE_HSTS_SECONDS="31536000",
+        SECURE_HSTS_PRELOAD="true",
         BEHIND_TLS_PROXY="true",
     )
     result = subprocess.run(

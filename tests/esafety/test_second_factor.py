@@ -21,7 +21,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from esafety.models import AccessLogEntry, User
+from esafety.models import AccessLogEntry, Membership, User
+from esafety.roles import Role
+from esafety.second_factor import VERIFIED_AT_KEY
 
 PASSWORD = "a-test-password"
 
@@ -309,3 +311,120 @@ def test_a_backup_code_does_not_hold_back_the_app_and_too_many_wrong_codes_say_w
     third.post(reverse("second_factor_verify"), {"code": "000000"})
     held = third.post(reverse("second_factor_verify"), {"code": "000001"})
     assert held.status_code == 400 and "wait a few seconds" in held.content.decode()
+
+
+def _second_factor_given_minutes_ago(client, minutes):
+    session = client.session
+    session[VERIFIED_AT_KEY] = (timezone.now() - timedelta(minutes=minutes)).isoformat()
+    session.save()
+
+
+@pytest.mark.parametrize(
+    "what",
+    ["detail", "pdf", "chronology", "export", "a form shown again with its errors"],
+)
+def test_every_way_of_seeing_a_restricted_case_needs_a_recent_second_factor(cast, login, what):
+    incident = cast.a.restricted
+    client = login(cast.a.users["dsl"])
+    _second_factor_given_minutes_ago(client, 16)
+    if what == "detail":
+        response = client.get(reverse("incidents:incident_detail", args=[incident.pk]))
+    elif what == "pdf":
+        response = client.get(reverse("incidents:incident_pdf", args=[incident.pk]))
+    elif what == "chronology":
+        response = client.get(reverse("pupil_chronology", args=[cast.a.pupil.pk]))
+    elif what == "export":
+        response = client.get(reverse("incidents:incident_export"))
+    else:
+        response = client.post(reverse("incidents:incident_note", args=[incident.pk]), {"text": ""})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("second_factor_verify")), what
+    assert not AccessLogEntry.objects.filter(object_id=str(incident.pk)).exists()
+    # An export of ordinary incidents alone needs no step-up.
+    if what == "export":
+        assert client.get(reverse("incidents:incident_export"), {"severity": "medium"}).status_code == 200
+
+
+def test_an_export_with_restricted_cases_leaves_an_entry_on_each_case(cast, login):
+    login(cast.a.users["head"]).get(reverse("incidents:incident_export"))
+    for incident in (cast.a.restricted, cast.a.staff_incident):
+        entry = AccessLogEntry.objects.get(object_id=str(incident.pk))
+        assert entry.summary == f"Exported restricted incident {incident.reference} in a CSV file"
+    page = login(cast.a.users["head"]).get(reverse("incidents:incident_detail", args=[cast.a.staff_incident.pk]))
+    assert "Head A · Exported personal data" in page.content.decode()  # "Who has looked at it"
+
+
+def test_the_code_page_goes_only_to_a_path_of_this_site(cast):
+    dsl = cast.a.users["dsl"]
+    codes = enrol(Client(), dsl)
+    for n, wanted in enumerate(["abc", "https://evil.example/", "//evil.example/x"]):
+        client = Client()
+        sign_in(client, dsl)
+        response = client.post(reverse("second_factor_verify"), {"code": codes[n], "next": wanted})
+        assert response.status_code == 302 and response["Location"] == reverse("home"), wanted
+
+
+def test_capitals_in_the_address_do_not_buy_more_guesses(cast, client):
+    for n, variant in enumerate(
+        ["office@a.example", "OFFICE@a.example", "Office@A.example", "oFFice@a.EXAMPLE", "office@A.example"]
+    ):
+        client.post(reverse("login"), {"username": variant, "password": "wrong"}, REMOTE_ADDR=f"198.51.100.{n}")
+    refused = client.post(reverse("login"), {"username": "office@a.example", "password": PASSWORD}, REMOTE_ADDR="198.51.100.50")
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_a_new_role_that_needs_a_second_factor_asks_for_it_at_once(cast, client):
+    teacher = cast.a.users["teacher"]
+    sign_in(client, teacher)
+    assert client.get(reverse("home")).status_code == 200
+    Membership.objects.create(user=teacher, school=cast.a.school, role=Role.DSL)
+    assert client.get(reverse("home"))["Location"].startswith(reverse("second_factor_setup"))
+
+
+def test_whoever_may_use_the_admin_site_needs_a_second_factor(cast, client):
+    office = cast.a.users["office"]
+    office.is_staff = True
+    office.save()
+    sign_in(client, office)
+    assert client.get(reverse("admin:index"))["Location"].startswith(reverse("second_factor_setup"))
+
+
+def test_new_backup_codes_and_a_reset_need_a_recent_second_factor(cast, login):
+    TOTPDevice.objects.create(user=cast.a.users["dsl"], name="Authenticator app", confirmed=True)
+    head = login(cast.a.users["head"])
+    _second_factor_given_minutes_ago(head, 16)
+    renew = head.post(reverse("backup_codes_renew"))
+    assert renew["Location"].startswith(reverse("second_factor_verify"))
+    reset = head.post(reverse("second_factor_reset", args=[cast.a.users["dsl"].pk]))
+    assert reset["Location"].startswith(reverse("second_factor_verify"))
+    assert TOTPDevice.objects.filter(user=cast.a.users["dsl"]).exists()
+
+
+def test_setting_up_an_app_long_after_signing_in_asks_for_the_password(cast, client):
+    teacher = cast.a.users["teacher"]
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        sign_in(client, teacher)
+        client.get(reverse("home"))
+        clock.shift(timedelta(minutes=20))
+        client.get(reverse("home"))
+        page = client.get(reverse("second_factor_setup")).content.decode()
+        assert "Your password" in page
+        device = TOTPDevice.objects.get(user=teacher, confirmed=False)
+        wrong = client.post(reverse("second_factor_setup"), {"code": code_for(device), "password": "not-it"})
+        assert wrong.status_code == 400 and "That is not your password" in wrong.content.decode()
+        assert not TOTPDevice.objects.filter(user=teacher, confirmed=True).exists()
+
+
+def test_switching_a_user_off_in_the_admin_deletes_their_sessions(cast, client, rf):
+    from django.contrib import admin
+    from qsessions.models import Session
+
+    from esafety.admin import UserAdmin
+
+    teacher = cast.a.users["teacher"]
+    sign_in(client, teacher)
+    assert Session.objects.filter(user=teacher).exists()
+    teacher.is_active = False
+    request = rf.post("/")
+    request.user = User.objects.create_superuser("root@example.org", PASSWORD, full_name="Set-up Person")
+    UserAdmin(User, admin.site).save_model(request, teacher, None, True)
+    assert not Session.objects.filter(user=teacher).exists()
