@@ -41,26 +41,14 @@ def _force_login_is_a_whole_sign_in(monkeypatch):
     login and two-factor pages instead (tests/esafety/test_second_factor.py).
     """
     from django.test import Client
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from esafety.models import Membership
-    from esafety.second_factor import VERIFIED_AT_KEY, second_factor_required
+    from esafety.second_factor import session_signed_in_with_second_factor
 
     sign_in = Client.force_login
 
     def force_login(self, user, backend=None):
         sign_in(self, user, backend)
-        roles = Membership.objects.filter(user=user).values_list("role", flat=True)
-        if not second_factor_required(user, roles):
-            return
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        device = device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
-        session = self.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session[VERIFIED_AT_KEY] = timezone.now().isoformat()
-        session.save()
+        session_signed_in_with_second_factor(self.session, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
 
