@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "esafety.settings")
 
-app = Celery("esafety")
+# Every task starts with no school in scope (esafety.scoping).
+app = Celery("esafety", task_cls="esafety.scoping:SchoolScopedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "esafety.middleware.SchoolAccessMiddleware",
+    # Every query of a school-owned model from here on is of the user's school, or raises (esafety.scoping).
+    "esafety.scoping.SchoolScopeMiddleware",
     # Sessions' absolute limit, the second factor for those who must have one, and the shorter idle
     # limit on restricted pages: before any other page can be reached.
     "esafety.middleware.SignInPolicyMiddleware",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from esafety.celery import app as celery_app
+from esafety.scoping import scope
 
 # Browser tests run the app in a thread beside the test (live_server).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -94,14 +95,22 @@ CAST_EXTENSIONS = ["tests.incidents.cast", "tests.consents.cast"]
 
 
 def _build_school(letter: str, pupil_name: tuple[str, str], trust) -> SchoolCast:
-    from esafety.models import ImportJob, Membership, Notification, Trust
-    from esafety.roles import Role
+    from esafety.models import Trust
     from tests import factories as f
 
     if trust is None:
         trust = Trust.objects.create(name=f"Trust {letter.upper()}")
     school = f.make_school(name=f"School {letter.upper()}", urn=f"90000{ord(letter)}", trust=trust)
-    cast = SchoolCast(school=school, trust=trust)
+    with scope(school=school):
+        return _fill_school(letter, pupil_name, SchoolCast(school=school, trust=trust))
+
+
+def _fill_school(letter, pupil_name, cast: SchoolCast) -> SchoolCast:
+    from esafety.models import ImportJob, Membership, Notification
+    from esafety.roles import Role
+    from tests import factories as f
+
+    school, trust = cast.school, cast.trust
     for label, role in ROLE_USERS.items():
         user = f.make_user(f"{label}@{letter}.example", f"{label.title()} {letter.upper()}")
         Membership.objects.create(user=user, school=school, role=role)
@@ -129,11 +138,19 @@ def _build_school(letter: str, pupil_name: tuple[str, str], trust) -> SchoolCast
 
 @pytest.fixture
 def cast(db):
+    """
+    Scopes are enforced in every test (esafety.scoping): a query of a school-owned model outside a school's
+    scope raises. A test that uses the cast acts at school A, as a request from a school-A user would;
+    `with scope(school=cast.b.school):` acts at school B. A request through the test client, or a task,
+    opens its own scope whatever the test's.
+    """
     from django.db import transaction
 
     # One transaction: in transactional (browser, worker) tests, row by row takes ten times as long.
     with transaction.atomic():
-        return Cast(a=_build_school("a", ("Alice", "Aardvark"), trust=None), b=_build_school("b", ("Bob", "Badger"), trust=None))
+        built = Cast(a=_build_school("a", ("Alice", "Aardvark"), trust=None), b=_build_school("b", ("Bob", "Badger"), trust=None))
+    with scope(school=built.a.school):
+        yield built
 
 
 @pytest.fixture
