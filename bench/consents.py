@@ -51,17 +51,18 @@ def slips(run: BenchRun) -> None:
     lines, ok = [], True
     with PeakMemory() as memory, QueryCounter() as queries:
         started = time.perf_counter()
-        pdf, count = printing.form_slips_pdf(consent_round, form, only_missing=False, per_page=1)
+        pdf, count = services.form_slips_pdf(consent_round=consent_round, form=form, only_missing=False, per_page=1)
         seconds = time.perf_counter() - started
     lines.append(
         f"one form (9C): {count} slips, {len(pdf) / 1024:.0f} KB in {seconds:.2f} s, {queries.total} queries, peak {memory.peak_mb:.0f} MB"
     )
     ok &= count > 0
     started = time.perf_counter()
-    pdf, count = printing.form_slips_pdf(consent_round, form, only_missing=False, per_page=2)
+    pdf, count = services.form_slips_pdf(consent_round=consent_round, form=form, only_missing=False, per_page=2)
     lines.append(f"one form (9C), two a page: {count} slips, {len(pdf) / 1024:.0f} KB in {time.perf_counter() - started:.2f} s")
     started = time.perf_counter()
-    pages = printing.slip_pages(consent_round, pupils_with_answers_missing(consent_round).filter(form=form), only_missing=True)
+    pupils = pupils_with_answers_missing(consent_round).filter(form=form)
+    pages = services.round_slip_pages(consent_round=consent_round, pupils=pupils, only_missing=True)
     pdf = printing.render_reminders(consent_round, pages, today=timezone.localdate())
     lines.append(
         f"reminder letters (9C): {len(pages)} letters, {len(pdf) / 1024:.0f} KB in {time.perf_counter() - started:.2f} s"
@@ -97,7 +98,7 @@ def record_return(run: BenchRun) -> None:
     data.update({"method": "paper", "signed_on": timezone.localdate().strftime("%d/%m/%Y")})
     with QueryCounter() as queries:
         started = time.perf_counter()
-        response = client.post(reverse("slip_record", args=[slip.pk]), data)
+        response = client.post(reverse("consents:slip_record", args=[slip.pk]), data)
         seconds = time.perf_counter() - started
     recorded = ConsentAnswer.objects.filter(slip=slip).count()
     lines = [f"one slip, {len(types)} answers: {seconds * 1000:.0f} ms, {queries.total} queries, answered {response.status_code}"]
@@ -105,16 +106,16 @@ def record_return(run: BenchRun) -> None:
     if not ok:
         lines.append(f"PROBLEM: {recorded} answers recorded")
     run.report.sections.append(Section("Recording one returned slip (POST, as the office)", lines, ok=ok))
-    run.page("return entry (slip code)", f"{reverse('return_entry')}?code={slip.code}", as_user=login(Role.OFFICE))
+    run.page("return entry (slip code)", f"{reverse('consents:return_entry')}?code={slip.code}", as_user=login(Role.OFFICE))
 
 
 def pages(run: BenchRun) -> None:
     consent_round = _round(run.school)
     year9 = YearGroup.objects.get(school=run.school, ncy=9)
-    run.page("photo check, Year 9", f"{reverse('photo_check')}?year_group={year9.pk}", as_user=login(Role.STAFF))
-    run.page("chasing list", reverse("round_chasing", args=[consent_round.pk]), as_user=login(Role.OFFICE))
-    run.page("consent round", reverse("round_detail", args=[consent_round.pk]), as_user=login(Role.OFFICE))
-    run.page("consent coverage", reverse("coverage"), as_user=login(Role.HEAD))
+    run.page("photo check, Year 9", f"{reverse('consents:photo_check')}?year_group={year9.pk}", as_user=login(Role.STAFF))
+    run.page("chasing list", reverse("consents:round_chasing", args=[consent_round.pk]), as_user=login(Role.OFFICE))
+    run.page("consent round", reverse("consents:round_detail", args=[consent_round.pk]), as_user=login(Role.OFFICE))
+    run.page("consent coverage", reverse("consents:coverage"), as_user=login(Role.HEAD))
 
 
 BENCHES = [add_answers, slips, record_return, pages]

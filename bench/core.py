@@ -17,7 +17,8 @@ from django.utils import timezone
 from bench.measure import BenchRun, PeakMemory, QueryCounter, Section
 from esafety.calendar import academic_year_start
 from esafety.demo import FIRST_NAMES, LARGE, LAST_NAMES
-from esafety.imports import COLUMNS, import_confirm, import_start
+from esafety.mis_import.kinds import PupilsFile
+from esafety.mis_import.services import import_confirm, import_start
 from esafety.models import FormGroup, ImportJob, Pupil, StaffMember, User, YearGroup
 from esafety.roles import Role
 
@@ -76,7 +77,7 @@ def pupils_csv(rows: int, *, year_start: int, seed: int = 2026) -> str:
     rng = random.Random(seed)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([column.header for column in COLUMNS[ImportJob.Kind.PUPILS]])
+    writer.writerow([column.header for column in PupilsFile.columns])
     for index in range(rows):
         ncy = 7 + index % 7
         first = rng.choice(FIRST_NAMES)

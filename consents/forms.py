@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from consents.models import ConsentAnswer, ConsentRound, ConsentSettings, ConsentType
+from consents.selectors import applies_to
+from consents.services import GridRow
 from esafety.calendar import KeyStage
 from esafety.filters import SEARCH_MAX_LENGTH
 from esafety.forms import RecordsField
@@ -201,21 +203,27 @@ class SlipReturnForm(_NoFormTag):
 
 
 class GridForm(forms.Form):
-    """A form's grid: one row a pupil, one column a consent. Only rows with something chosen are recorded."""
+    """
+    A form's grid: one row a pupil, one column a consent (a choice only where the consent applies to the
+    pupil's year group). Only rows with something chosen are recorded.
+    """
 
     method = forms.ChoiceField(label="How", choices=ConsentAnswer.Method.choices, initial=ConsentAnswer.Method.PAPER)
     signed_on = forms.DateField(label="Date signed", widget=DATE_WIDGET, help_text=DATE_HELP, initial=timezone.localdate)
 
-    def __init__(self, *args, rows, types, contacts, **kwargs):
+    def __init__(self, *args, rows, types, contacts, applicable, **kwargs):
+        """`contacts`: each pupil's parents and carers, (contact, relationship); `applicable`: as `applicable_year_groups`."""
         super().__init__(*args, **kwargs)
         self.rows, self.types = rows, types
+        self.contacts = {pupil_id: {str(c.pk): c for c, _ in links} for pupil_id, links in contacts.items()}
         self.fields["method"].widget.attrs["class"] = "form-select"
         self.fields["signed_on"].widget.attrs.update({"class": "form-control", "aria-describedby": "signed-on-help"})
         for pupil in rows:
             for consent_type in types:
-                self.fields[f"p{pupil.pk}_t{consent_type.pk}"] = forms.ChoiceField(
-                    label=f"{consent_type.title} for {pupil.full_name}", choices=ANSWER_CHOICES, required=False
-                )
+                if applies_to(applicable[consent_type.pk], pupil):
+                    self.fields[f"p{pupil.pk}_t{consent_type.pk}"] = forms.ChoiceField(
+                        label=f"{consent_type.title} for {pupil.full_name}", choices=ANSWER_CHOICES, required=False
+                    )
             choices = [("", "Not known")] + [(str(c.pk), f"{c} ({rel})") for c, rel in contacts.get(pupil.pk, [])]
             self.fields[f"p{pupil.pk}_by"] = forms.ChoiceField(
                 label=f"Signed by, for {pupil.full_name}", choices=choices, required=False
@@ -227,16 +235,31 @@ class GridForm(forms.Form):
             raise forms.ValidationError("The date signed cannot be in the future.")
         return value
 
-    def row_answers(self):
-        """(pupil, {type: bool}, contact id or None) for each row with an answer chosen."""
+    def answered_rows(self) -> list[GridRow]:
+        """The rows with an answer chosen: {consent type: yes or no} and who signed."""
+        rows = []
         for pupil in self.rows:
             answers = {t: answer_value(self.cleaned_data.get(f"p{pupil.pk}_t{t.pk}", "")) for t in self.types}
-            if any(v is not None for v in answers.values()):
-                yield pupil, answers, self.cleaned_data.get(f"p{pupil.pk}_by") or None
+            answers = {t: agreed for t, agreed in answers.items() if agreed is not None}
+            if answers:
+                given_by = self.contacts.get(pupil.pk, {}).get(self.cleaned_data.get(f"p{pupil.pk}_by"))
+                rows.append(GridRow(pupil=pupil, answers=answers, given_by=given_by))
+        return rows
 
     def grid(self):
-        """The bound fields row by row, for the template."""
-        return [(pupil, [self[f"p{pupil.pk}_t{t.pk}"] for t in self.types], self[f"p{pupil.pk}_by"]) for pupil in self.rows]
+        """
+        Row by row for the template: the pupil; for each consent its field (None where it does not apply) and
+        whether an answer is in already; the field of who signed.
+        """
+        grid = []
+        for pupil in self.rows:
+            cells = []
+            for consent_type in self.types:
+                name = f"p{pupil.pk}_t{consent_type.pk}"
+                answered = not getattr(pupil, f"missing_{consent_type.pk}")
+                cells.append((consent_type, self[name] if name in self.fields else None, answered))
+            grid.append((pupil, cells, self[f"p{pupil.pk}_by"]))
+        return grid
 
 
 class AnswerRecordForm(_NoFormTag):

@@ -30,7 +30,7 @@ class StaffAgreementMiddleware:
                 if checked is None or checked.get("school") != school.pk:
                     checked = {"school": school.pk, "due": staff_agreement_due(request.user, school) is not None}
                     request.session[SESSION_KEY] = checked
-                accept_url = reverse("staff_agreement_accept")
+                accept_url = reverse("consents:staff_agreement_accept")
                 if checked["due"] and request.path != accept_url:
                     return redirect(f"{accept_url}?next={request.get_full_path()}")
         return self.get_response(request)

@@ -3,6 +3,10 @@ The paper side of consents: slips per form (one or two a page), reminder
 letters for the answers still missing, and the whole round's slips built
 form by form in the background.
 
+This module only renders: it is handed the pupils, their slip codes and the consents, and returns
+PDF bytes or files. Whatever a print needs written first (the slips of pupils who joined a round
+after it opened, a batch's state) is written by `consents.services`, which calls it.
+
 Every PDF goes through `esafety.pdf`, which shares one FontConfiguration, so
 a whole school's slips are rendered form by form with flat memory and then
 joined into one file.
@@ -25,22 +29,21 @@ import base64
 import io
 import logging
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import qrcode
-from django.core.cache import cache
 from django.core.files import File
 from django.template.loader import render_to_string
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-from consents.models import ConsentRound, ConsentSlip, ConsentType, SlipBatch
-from consents.selectors import applicable_year_groups, applies_to, pupils_with_answers_missing, round_types
-from consents.services import round_slips_ensure
-from esafety.models import FormGroup
+from consents.models import ConsentRound, ConsentType
+from consents.selectors import applies_to
 from esafety.pdf import render_html_document, render_pdf
+from esafety.progress import ProgressCallback
 
 logger = logging.getLogger(__name__)
 
@@ -82,28 +85,21 @@ def qr_data_uri(text: str) -> str:
 
 
 def slip_pages(
-    consent_round: ConsentRound, pupils, *, only_missing: bool, types: list[ConsentType] | None = None
+    pupils: Iterable,
+    *,
+    types: list[ConsentType],
+    applicable: dict[int, set[int] | None],
+    codes: dict[int, str],
+    only_missing: bool,
 ) -> list[SlipPage]:
     """
-    One page (or half page) per pupil of `pupils` (a queryset of the round's pupils): the round's consents
-    that apply to them, or, with `only_missing`, only those still unanswered (and only pupils missing any).
+    One page (or half page) per pupil of `pupils` (annotated by `pupils_with_answers_missing`, in the order
+    to print) with anything to answer: the consents of `types` that apply to them (`applicable`, from
+    `applicable_year_groups`), or, with `only_missing`, only those still unanswered. `codes` holds each
+    pupil's slip code.
     """
-    types = round_types(consent_round) if types is None else types
-    applicable = applicable_year_groups(types, consent_round.school)
-    annotated = (
-        pupils_with_answers_missing(consent_round, types)
-        .filter(pk__in=pupils.values("pk"))
-        .order_by("form__name", "last_name", "first_name")
-    )
-    if only_missing:
-        annotated = annotated.filter(missing_count__gt=0)
-    annotated = list(annotated)
-    round_slips_ensure(consent_round=consent_round, pupil_ids=[p.pk for p in annotated])
-    codes = dict(
-        ConsentSlip.objects.filter(round=consent_round, pupil__in=[p.pk for p in annotated]).values_list("pupil_id", "code")
-    )
     pages = []
-    for pupil in annotated:
+    for pupil in pupils:
         items = []
         for consent_type in types:
             wanted = (
@@ -285,64 +281,33 @@ def render_reminders(consent_round: ConsentRound, pages: list[SlipPage], *, toda
     )
 
 
-def form_slips_pdf(consent_round: ConsentRound, form: FormGroup, *, only_missing: bool, per_page: int) -> tuple[bytes, int]:
-    pupils = pupils_with_answers_missing(consent_round).filter(form=form)
-    pages = slip_pages(consent_round, pupils, only_missing=only_missing)
-    return render_slips(consent_round, pages, per_page=per_page, title=f"Consent slips: {form.name}"), len(pages)
-
-
 # --- Whole round, in the background ---------------------------------------------------------
 
 
-def _progress_key(batch) -> str:
-    return f"slip-batch-progress:{batch.pk}"
-
-
-def set_progress(batch: SlipBatch, done: int, total: int) -> None:
-    # The cache, so that the page polling for progress sees it while the task runs.
-    try:
-        cache.set(_progress_key(batch), (done, total), timeout=3600)
-    except Exception:  # noqa: BLE001 - a progress bar is not worth failing the slips for
-        logger.warning("Could not record the progress of slip batch %s", batch.pk)
-
-
-def batch_progress(batch: SlipBatch) -> int:
-    """How far the batch has got, in per cent (0 when the cache cannot say)."""
-    if batch.status == SlipBatch.Status.READY:
-        return 100
-    try:
-        done, total = cache.get(_progress_key(batch), (0, 1))
-    except Exception:  # noqa: BLE001 - the page must still show when the cache is down
-        return 0
-    return int(100 * done / max(total, 1))
-
-
-def build_round_slips(batch: SlipBatch, progress) -> tuple[int, File]:
-    """Render the round's slips form by form and join them into one PDF file. Returns the slip count and the file."""
-    consent_round = batch.round
-    types = round_types(consent_round)
-    pupils = pupils_with_answers_missing(consent_round, types)
-    if batch.only_missing:
-        pupils = pupils.filter(missing_count__gt=0)
-    form_ids = list(pupils.order_by().values_list("form_id", flat=True).distinct())
-    forms = sorted(
-        FormGroup.objects.filter(pk__in=[f for f in form_ids if f]).select_related("year_group"),
-        key=lambda f: (f.year_group.ncy, f.name),
-    )
-    total = pupils.count()
+def round_slips_file(
+    consent_round: ConsentRound,
+    forms: Iterable[tuple[str, list[SlipPage]]],
+    *,
+    per_page: int,
+    total: int,
+    progress: ProgressCallback,
+    name: str,
+) -> tuple[int, File]:
+    """
+    The round's slips as one PDF file named `name`, rendered form by form with flat memory: `forms` yields
+    each form's name and slips as they are wanted. After each form, `progress(slips done, total)`.
+    Returns the slip count and the file.
+    """
     done = 0
     progress(0, total)
     writer = PdfWriter()
     parts = []
     bodies = {}  # the slips' bodies, laid out once for the whole round
-    for form in forms:
-        pages = slip_pages(consent_round, pupils.filter(form=form), only_missing=batch.only_missing, types=types)
+    for form_name, pages in forms:
         if not pages:
             continue
         part = tempfile.TemporaryFile()
-        part.write(
-            render_slips(consent_round, pages, per_page=batch.per_page, title=f"Consent slips: {form.name}", bodies=bodies)
-        )
+        part.write(render_slips(consent_round, pages, per_page=per_page, title=f"Consent slips: {form_name}", bodies=bodies))
         part.seek(0)
         parts.append(part)
         writer.append(part)
@@ -352,8 +317,8 @@ def build_round_slips(batch: SlipBatch, progress) -> tuple[int, File]:
     if parts:
         writer.write(output)
     else:
-        output.write(render_slips(consent_round, [], per_page=batch.per_page, title="Consent slips"))
+        output.write(render_slips(consent_round, [], per_page=per_page, title="Consent slips"))
     for part in parts:
         part.close()
     output.seek(0)
-    return done, File(output, name=f"slips-{batch.pk}.pdf")
+    return done, File(output, name=name)

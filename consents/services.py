@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from consents import printing
 from consents.defaults import DEFAULT_TYPES
 from consents.models import (
     ConsentAnswer,
@@ -28,11 +30,20 @@ from consents.models import (
     StaffAgreement,
     new_slip_code,
 )
-from consents.selectors import consent_settings_for, pupils_in_round, renewal_date
+from consents.selectors import (
+    applicable_year_groups,
+    applies_to,
+    consent_settings_for,
+    pupils_in_round,
+    pupils_with_answers_missing,
+    renewal_date,
+    round_types,
+)
 from esafety.history import save_with_history
-from esafety.models import AcademicYear, FormGroup, ParentCarer, Pupil, School, StaffMember, User
+from esafety.models import AcademicYear, FormGroup, ParentCarer, Pupil, PupilContact, School, StaffMember, User
 from esafety.notifications import notify
 from esafety.outbox import outbox_enqueue
+from esafety.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +333,142 @@ def slip_record(
     return result
 
 
+@dataclass
+class GridRow:
+    """One pupil's row of a form's grid: the answers chosen ({consent type: yes or no}) and who signed."""
+
+    pupil: Pupil
+    answers: dict[ConsentType, bool]
+    given_by: ParentCarer | None = None
+
+
+def consent_grid_record(
+    *, consent_round: ConsentRound, form_group: FormGroup, rows: list[GridRow], method: str, signed_on: date, actor
+) -> Recorded:
+    """
+    Record a form's grid of returned slips, all or nothing: every row is checked before any is saved, and
+    all are saved in one transaction. Each answer is recorded as `slip_record` would (the same answer from
+    the same slip changes nothing, a different one corrects it, one from elsewhere is replaced), in a fixed
+    number of queries however many pupils the form has.
+    """
+    rows = [row for row in rows if row.answers]
+    result = Recorded()
+    with transaction.atomic():
+        consent_round = (
+            ConsentRound.objects.select_for_update(of=("self",))
+            .select_related("school", "academic_year")
+            .get(pk=consent_round.pk)
+        )
+        types = {t.pk: t for t in round_types(consent_round)}
+        in_form = set(pupils_in_round(consent_round).filter(form=form_group).values_list("pk", flat=True))
+        _check_grid(consent_round, types, in_form, rows, signed_on)
+        round_slips_ensure(consent_round=consent_round, pupil_ids=sorted(in_form))
+        pupil_ids = [row.pupil.pk for row in rows]
+        slips = {
+            slip.pupil_id: slip
+            for slip in ConsentSlip.objects.select_for_update().filter(round=consent_round, pupil_id__in=pupil_ids)
+        }
+        current = {
+            (answer.pupil_id, answer.consent_type_id): answer
+            for answer in ConsentAnswer.objects.current()
+            .select_for_update()
+            .filter(pupil_id__in=pupil_ids, consent_type__in={t.pk for row in rows for t in row.answers})
+        }
+        now = timezone.now()
+        given = {"method": method, "signed_on": signed_on, "entered_by": actor}
+        replaced, corrected, created, returned = [], [], [], []
+        for row in rows:
+            slip, recorded = slips[row.pupil.pk], False
+            for asked, agreed in row.answers.items():
+                consent_type, answer = types[asked.pk], current.get((row.pupil.pk, asked.pk))
+                if answer is not None and answer.slip_id == slip.pk:
+                    same = (answer.agreed, answer.given_by_id, answer.method, answer.signed_on, answer.withdrawn_on) == (
+                        agreed,
+                        getattr(row.given_by, "pk", None),
+                        method,
+                        signed_on,
+                        None,
+                    )
+                    if same:
+                        result.unchanged += 1
+                        continue
+                    answer.agreed, answer.given_by, answer.given_by_pupil = agreed, row.given_by, False
+                    answer.method, answer.signed_on, answer.entered_by = method, signed_on, actor
+                    corrected.append(answer)
+                else:
+                    if answer is not None:
+                        answer.superseded_at = now
+                        replaced.append(answer)
+                    created.append(
+                        ConsentAnswer(
+                            school_id=consent_round.school_id,
+                            pupil=row.pupil,
+                            consent_type=consent_type,
+                            wording_id=consent_type.current_wording_id,
+                            academic_year=consent_round.academic_year,
+                            slip=slip,
+                            agreed=agreed,
+                            given_by=row.given_by,
+                            expires_on=consent_type.valid_until
+                            if consent_type.duration == ConsentType.Duration.UNTIL_DATE
+                            else None,
+                            **given,
+                        )
+                    )
+                recorded = True
+            if recorded and slip.returned_at is None:
+                slip.returned_at = now
+                returned.append(slip)
+        # The replaced answers first: the new ones take their place as the answers in force.
+        bulk_update_with_history(
+            replaced, ConsentAnswer, ["superseded_at"], default_user=actor, default_change_reason="Replaced by a newer answer"
+        )
+        bulk_update_with_history(
+            corrected,
+            ConsentAnswer,
+            ["agreed", "given_by", "given_by_pupil", "method", "signed_on", "entered_by"],
+            default_user=actor,
+            default_change_reason="Corrected from the same slip",
+        )
+        bulk_create_with_history(created, ConsentAnswer, default_user=actor, default_change_reason="Answer recorded")
+        bulk_update_with_history(
+            returned, ConsentSlip, ["returned_at"], default_user=actor, default_change_reason="Slip returned"
+        )
+    result.created, result.changed = len(created), len(corrected)
+    return result
+
+
+def _check_grid(consent_round: ConsentRound, types: dict, in_form: set, rows: list[GridRow], signed_on: date) -> None:
+    """Every problem of every row at once, before anything is saved."""
+    if consent_round.status != ConsentRound.Status.OPEN:
+        raise ValidationError("This round is not open: its answers cannot be recorded.")
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": "The date signed cannot be in the future."})
+    applicable = applicable_year_groups(types.values(), consent_round.school)
+    contacts = set(
+        PupilContact.objects.filter(
+            pupil_id__in=[row.pupil.pk for row in rows], contact_id__in={row.given_by.pk for row in rows if row.given_by}
+        ).values_list("pupil_id", "contact_id")
+    )
+    problems = []
+    for row in rows:
+        pupil = row.pupil
+        if pupil.pk not in in_form:
+            problems.append(f"{pupil.full_name} is not one of this form's pupils in the round.")
+            continue
+        if row.given_by is not None and (pupil.pk, row.given_by.pk) not in contacts:
+            problems.append(f"{row.given_by} is not a parent or carer of {pupil.full_name}.")
+        for consent_type in row.answers:
+            if consent_type.pk not in types:
+                problems.append(f"“{consent_type}” is not asked for in this round.")
+            elif types[consent_type.pk].current_wording_id is None:
+                problems.append(f"{pupil.full_name}: “{consent_type}” has no wording yet.")
+            elif not applies_to(applicable[consent_type.pk], pupil):
+                problems.append(f"{pupil.full_name}: “{consent_type}” is not asked of this year group.")
+    if problems:
+        raise ValidationError(problems)
+
+
 def answer_withdraw(
     *, answer: ConsentAnswer, withdrawn_on: date, withdrawn_by: ParentCarer | None, note: str, actor
 ) -> ConsentAnswer:
@@ -361,7 +508,7 @@ def _warn_recent_lookups(answer: ConsentAnswer, actor) -> None:
             f"on {answer.withdrawn_on:%d/%m/%Y}. Do not use any photo of {pupil.full_name} in this way from now on, "
             "and take down anything already published where you can."
         ),
-        link=reverse("photo_check") + f"?pupils={pupil.pk}",
+        link=reverse("consents:photo_check") + f"?pupils={pupil.pk}",
         email=True,
     )
 
@@ -392,6 +539,41 @@ def staff_agreement_accept(*, staff_member: StaffMember, consent_type: ConsentTy
     return agreement
 
 
+# --- Printing slips and reminder letters ------------------------------------------------------------
+
+
+def round_slip_pages(
+    *, consent_round: ConsentRound, pupils, only_missing: bool, types: list[ConsentType] | None = None
+) -> list[printing.SlipPage]:
+    """
+    The slips to print for `pupils` (a queryset of the round's pupils): the round's consents that apply to
+    each, or, with `only_missing`, only those still unanswered (and only pupils missing any). A pupil who
+    joined since the round opened is given a slip, and so a code, first.
+    """
+    types = round_types(consent_round) if types is None else types
+    applicable = applicable_year_groups(types, consent_round.school)
+    annotated = (
+        pupils_with_answers_missing(consent_round, types)
+        .filter(pk__in=pupils.values("pk"))
+        .order_by("form__name", "last_name", "first_name")
+    )
+    if only_missing:
+        annotated = annotated.filter(missing_count__gt=0)
+    annotated = list(annotated)
+    round_slips_ensure(consent_round=consent_round, pupil_ids=[p.pk for p in annotated])
+    codes = dict(
+        ConsentSlip.objects.filter(round=consent_round, pupil__in=[p.pk for p in annotated]).values_list("pupil_id", "code")
+    )
+    return printing.slip_pages(annotated, types=types, applicable=applicable, codes=codes, only_missing=only_missing)
+
+
+def form_slips_pdf(*, consent_round: ConsentRound, form: FormGroup, only_missing: bool, per_page: int) -> tuple[bytes, int]:
+    """A form's slips as a PDF, and how many slips it holds."""
+    pupils = pupils_with_answers_missing(consent_round).filter(form=form)
+    pages = round_slip_pages(consent_round=consent_round, pupils=pupils, only_missing=only_missing)
+    return printing.render_slips(consent_round, pages, per_page=per_page, title=f"Consent slips: {form.name}"), len(pages)
+
+
 # --- Whole-school slips in the background --------------------------------------------------------
 
 
@@ -407,8 +589,6 @@ def slip_batch_start(*, consent_round: ConsentRound, only_missing: bool, per_pag
 
 def slip_batch_build(batch_id) -> None:
     """Build the batch's PDF form by form, then offer it for download. Runs in the background; safe to run twice."""
-    from consents import printing
-
     with transaction.atomic():
         batch = SlipBatch.objects.select_for_update().select_related("round__school", "created_by").filter(pk=batch_id).first()
         if batch is None or batch.status != SlipBatch.Status.QUEUED:
@@ -416,9 +596,7 @@ def slip_batch_build(batch_id) -> None:
         batch.status = SlipBatch.Status.BUILDING
         save_with_history(batch, actor=batch.created_by, reason="Building")
     try:
-        pupil_count, file = printing.build_round_slips(
-            batch, progress=lambda done, total: printing.set_progress(batch, done, total)
-        )
+        pupil_count, file = _round_slips_build(batch)
     except Exception as exc:
         logger.exception("Slips of batch %s failed", batch_id)
         batch.status, batch.failure, batch.finished_at = SlipBatch.Status.FAILED, str(exc)[:1000], timezone.now()
@@ -433,8 +611,40 @@ def slip_batch_build(batch_id) -> None:
             school=batch.round.school,
             title=f"Slips ready: {batch.round}",
             body=f"{pupil_count} slips are ready to download.",
-            link=reverse("slip_batch_detail", args=[batch.pk]),
+            link=reverse("consents:slip_batch_detail", args=[batch.pk]),
         )
+
+
+def _round_slips_build(batch: SlipBatch) -> tuple[int, File]:
+    """The batch's slips, form by form, in one PDF file. Returns the slip count and the file."""
+    consent_round = batch.round
+    types = round_types(consent_round)
+    pupils = pupils_with_answers_missing(consent_round, types)
+    if batch.only_missing:
+        pupils = pupils.filter(missing_count__gt=0)
+    form_ids = list(pupils.order_by().values_list("form_id", flat=True).distinct())
+    forms = sorted(
+        FormGroup.objects.filter(pk__in=[f for f in form_ids if f]).select_related("year_group"),
+        key=lambda f: (f.year_group.ncy, f.name),
+    )
+    # A generator: one form's slips are made and rendered before the next form's are read.
+    by_form = (
+        (
+            form.name,
+            round_slip_pages(
+                consent_round=consent_round, pupils=pupils.filter(form=form), only_missing=batch.only_missing, types=types
+            ),
+        )
+        for form in forms
+    )
+    return printing.round_slips_file(
+        consent_round,
+        by_form,
+        per_page=batch.per_page,
+        total=pupils.count(),
+        progress=Progress.for_job(batch).set,
+        name=f"slips-{batch.pk}.pdf",
+    )
 
 
 # --- Renewal and retention ------------------------------------------------------------------------
@@ -489,7 +699,7 @@ def consent_renewal_run(*, school: School, today: date | None = None) -> Consent
                 school=school,
                 title=f"Please read and accept the staff acceptable-use agreement for {year.label}",
                 body="Your agreement from last year has expired. It takes a minute: read it and accept it.",
-                link=reverse("staff_agreement_accept"),
+                link=reverse("consents:staff_agreement_accept"),
                 email=True,
             )
     return renewal

@@ -13,7 +13,7 @@ def consent_entries(access, pupil):
     may_open = access.can(Capability.RECORD_CONSENT)
     entries = []
     for answer in answers:
-        url = reverse("answer_detail", args=[answer.pk]) if may_open else ""
+        url = reverse("consents:answer_detail", args=[answer.pk]) if may_open else ""
         by = f" by {answer.given_by}" if answer.given_by else ""
         entries.append(
             TimelineEntry(

@@ -2,6 +2,8 @@ from django.urls import path
 
 from consents import views
 
+app_name = "consents"
+
 urlpatterns = [
     # Set-up
     path("types/", views.consent_type_list, name="consent_type_list"),

@@ -55,6 +55,7 @@ from esafety.history import history_for
 from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry, PupilContact, StaffMember
 from esafety.pdf import pdf_response
+from esafety.progress import Progress, progress_response
 from esafety.roles import Capability
 from esafety.selectors import get_form_or_404, get_pupil_or_404, pupils_for
 
@@ -100,7 +101,7 @@ def consent_type_create(request):
             _apply_errors(form, error)
         else:
             messages.success(request, f"“{consent_type}” has been added.")
-            return redirect("consent_type_detail", type_id=consent_type.pk)
+            return redirect("consents:consent_type_detail", type_id=consent_type.pk)
     return render(request, "consents/type_form.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
@@ -130,7 +131,7 @@ def consent_type_edit(request, type_id):
                 messages.success(request, f"Saved. The wording is now version {consent_type.current_wording.version}.")
             else:
                 messages.success(request, "Saved. The wording has not changed.")
-            return redirect("consent_type_detail", type_id=consent_type.pk)
+            return redirect("consents:consent_type_detail", type_id=consent_type.pk)
     return render(
         request, "consents/type_form.html", {"form": form, "consent_type": consent_type}, status=400 if form.is_bound else 200
     )
@@ -153,7 +154,7 @@ def consent_settings(request):
     if request.method == "POST" and form.is_valid():
         services.consent_settings_update(school=request.access.school, actor=request.user, **form.cleaned_data)
         messages.success(request, "The consent settings have been saved.")
-        return redirect("consent_settings")
+        return redirect("consents:consent_settings")
     history = history_for(current) if current.pk else []
     return render(request, "consents/settings.html", {"form": form, "history": history}, status=400 if form.is_bound else 200)
 
@@ -176,7 +177,7 @@ def round_create(request):
             _apply_errors(form, error)
         else:
             messages.success(request, f"The round “{consent_round}” has been drafted. Check it, then open it to print slips.")
-            return redirect("round_detail", round_id=consent_round.pk)
+            return redirect("consents:round_detail", round_id=consent_round.pk)
     return render(request, "consents/round_form.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
@@ -185,7 +186,7 @@ def round_edit(request, round_id):
     consent_round = get_round_or_404(request.access, round_id)
     if consent_round.status != ConsentRound.Status.DRAFT:
         messages.warning(request, "Only a draft round can be changed: this one has been opened.")
-        return redirect("round_detail", round_id=consent_round.pk)
+        return redirect("consents:round_detail", round_id=consent_round.pk)
     form = RoundForm(request.POST or None, instance=consent_round, school=request.access.school)
     if request.method == "POST" and form.is_valid():
         try:
@@ -194,7 +195,7 @@ def round_edit(request, round_id):
             _apply_errors(form, error)
         else:
             messages.success(request, "The round has been saved.")
-            return redirect("round_detail", round_id=consent_round.pk)
+            return redirect("consents:round_detail", round_id=consent_round.pk)
     return render(
         request, "consents/round_form.html", {"form": form, "round": consent_round}, status=400 if form.is_bound else 200
     )
@@ -228,7 +229,7 @@ def round_open(request, round_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"The round is open: {made} slip{'s' if made != 1 else ''} ready to print.")
-    return redirect("round_detail", round_id=consent_round.pk)
+    return redirect("consents:round_detail", round_id=consent_round.pk)
 
 
 @require_POST
@@ -241,14 +242,14 @@ def round_close(request, round_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "The round is closed. Its slips can no longer be entered.")
-    return redirect("round_detail", round_id=consent_round.pk)
+    return redirect("consents:round_detail", round_id=consent_round.pk)
 
 
 def _open_round_or_redirect(request, round_id):
     consent_round = get_round_or_404(request.access, round_id)
     if consent_round.status != ConsentRound.Status.OPEN:
         messages.warning(request, "Open the round first: slips and reminders are printed from an open round.")
-        return consent_round, redirect("round_detail", round_id=consent_round.pk)
+        return consent_round, redirect("consents:round_detail", round_id=consent_round.pk)
     return consent_round, None
 
 
@@ -260,7 +261,7 @@ def round_form_slips(request, round_id, form_id):
     form = get_form_or_404(request.access, form_id)
     only_missing = request.GET.get("only") != "all"
     per_page = 2 if request.GET.get("per_page") == "2" else 1
-    pdf, count = printing.form_slips_pdf(consent_round, form, only_missing=only_missing, per_page=per_page)
+    pdf, count = services.form_slips_pdf(consent_round=consent_round, form=form, only_missing=only_missing, per_page=per_page)
     _log_pdf(request, f"Printed {count} consent slips for {form.name} ({consent_round})", consent_round)
     return pdf_response(pdf, f"consent-slips-{form.name}.pdf")
 
@@ -272,7 +273,7 @@ def round_form_reminders(request, round_id, form_id):
         return refused
     form = get_form_or_404(request.access, form_id)
     pupils = pupils_with_answers_missing(consent_round).filter(form=form)
-    pages = printing.slip_pages(consent_round, pupils, only_missing=True)
+    pages = services.round_slip_pages(consent_round=consent_round, pupils=pupils, only_missing=True)
     pdf = printing.render_reminders(consent_round, pages, today=timezone.localdate())
     _log_pdf(request, f"Printed {len(pages)} consent reminder letters for {form.name} ({consent_round})", consent_round)
     return pdf_response(pdf, f"consent-reminders-{form.name}.pdf")
@@ -295,6 +296,7 @@ def round_chasing(request, round_id):
 
 @capability_required(Capability.RECORD_CONSENT)
 def round_form_grid(request, round_id, form_id):
+    """A form's returned slips entered at once, a row a pupil: saved all together, or none with the reasons."""
     consent_round, refused = _open_round_or_redirect(request, round_id)
     if refused:
         return refused
@@ -305,49 +307,26 @@ def round_form_grid(request, round_id, form_id):
     contacts = {}
     for link in PupilContact.objects.filter(pupil__in=pupils).select_related("contact").order_by("priority"):
         contacts.setdefault(link.pupil_id, []).append((link.contact, link.get_relationship_display()))
-    form = GridForm(request.POST or None, rows=pupils, types=types, contacts=contacts)
+    form = GridForm(request.POST or None, rows=pupils, types=types, contacts=contacts, applicable=applicable)
     if request.method == "POST" and form.is_valid():
-        services.round_slips_ensure(consent_round=consent_round, pupil_ids=[p.pk for p in pupils])
-        slips = {s.pupil_id: s for s in ConsentSlip.objects.filter(round=consent_round, pupil__in=pupils)}
-        contact_by_id = {str(c.pk): c for links in contacts.values() for c, _ in links}
-        total = services.Recorded()
         try:
-            for pupil, answers, contact_id in form.row_answers():
-                wanted = {t: v for t, v in answers.items() if v is not None and applies_to(applicable[t.pk], pupil)}
-                result = services.slip_record(
-                    slip=slips[pupil.pk],
-                    answers=wanted,
-                    given_by=contact_by_id.get(contact_id),
-                    method=form.cleaned_data["method"],
-                    signed_on=form.cleaned_data["signed_on"],
-                    actor=request.user,
-                )
-                total.created += result.created
-                total.changed += result.changed
-                total.unchanged += result.unchanged
+            recorded = services.consent_grid_record(
+                consent_round=consent_round,
+                form_group=form_group,
+                rows=form.answered_rows(),
+                method=form.cleaned_data["method"],
+                signed_on=form.cleaned_data["signed_on"],
+                actor=request.user,
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, f"{form_group.name}: {total.summary}.")
-            return redirect("round_form_grid", round_id=consent_round.pk, form_id=form_group.pk)
-    answered = {
-        (p.pk, t.pk): not getattr(p, f"missing_{t.pk}") and applies_to(applicable[t.pk], p) for p in pupils for t in types
-    }
-    grid = [
-        (
-            pupil,
-            [
-                (t, field, applies_to(applicable[t.pk], pupil), answered[(pupil.pk, t.pk)])
-                for t, field in zip(types, fields, strict=True)
-            ],
-            by,
-        )
-        for pupil, fields, by in form.grid()
-    ]
+            messages.success(request, f"{form_group.name}: {recorded.summary}.")
+            return redirect("consents:round_form_grid", round_id=consent_round.pk, form_id=form_group.pk)
     return render(
         request,
         "consents/round_grid.html",
-        {"round": consent_round, "form_group": form_group, "types": types, "form": form, "grid": grid},
+        {"round": consent_round, "form_group": form_group, "types": types, "form": form, "grid": form.grid()},
         status=400 if form.is_bound else 200,
     )
 
@@ -362,16 +341,16 @@ def slip_batch_start(request, round_id):
     form = SlipBatchForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose which pupils and how many slips a page.")
-        return redirect("round_detail", round_id=consent_round.pk)
+        return redirect("consents:round_detail", round_id=consent_round.pk)
     try:
         batch = services.slip_batch_start(consent_round=consent_round, actor=request.user, **form.cleaned_data)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("round_detail", round_id=consent_round.pk)
+        return redirect("consents:round_detail", round_id=consent_round.pk)
     batch.refresh_from_db(fields=["status"])
     if batch.is_running:
         messages.info(request, "The slips are being built. You can leave this page: you will be notified when they are ready.")
-    return redirect("slip_batch_detail", batch_id=batch.pk)
+    return redirect("consents:slip_batch_detail", batch_id=batch.pk)
 
 
 @capability_required(Capability.RECORD_CONSENT)
@@ -380,7 +359,7 @@ def slip_batch_detail(request, batch_id):
     return render(
         request,
         "consents/batch_detail.html",
-        {"batch": batch, "progress": printing.batch_progress(batch), "history": history_for(batch)},
+        {"batch": batch, "progress": _batch_percent_done(batch), "history": history_for(batch)},
     )
 
 
@@ -388,10 +367,13 @@ def slip_batch_detail(request, batch_id):
 def slip_batch_progress(request, batch_id):
     """The progress bar, polled by htmx while the slips are built."""
     batch = get_batch_or_404(request.access, batch_id)
-    response = render(request, "consents/_batch_progress.html", {"batch": batch, "progress": printing.batch_progress(batch)})
-    if not batch.is_running and request.htmx:
-        response["HX-Refresh"] = "true"
-    return response
+    return progress_response(
+        request, percent=_batch_percent_done(batch), label=batch.get_status_display(), running=batch.is_running
+    )
+
+
+def _batch_percent_done(batch: SlipBatch) -> int:
+    return Progress.for_job(batch).percent(finished=batch.status == SlipBatch.Status.READY)
 
 
 @capability_required(Capability.RECORD_CONSENT)
@@ -399,7 +381,7 @@ def slip_batch_download(request, batch_id):
     batch = get_batch_or_404(request.access, batch_id)
     if batch.status != SlipBatch.Status.READY or not batch.file:
         messages.warning(request, "These slips are not ready yet.")
-        return redirect("slip_batch_detail", batch_id=batch.pk)
+        return redirect("consents:slip_batch_detail", batch_id=batch.pk)
     _log_pdf(request, f"Downloaded {batch.pupil_count} consent slips ({batch.round})", batch)
     response = FileResponse(
         batch.file.open("rb"), content_type="application/pdf", as_attachment=True, filename=f"consent-slips-{batch.round}.pdf"
@@ -458,7 +440,7 @@ def slip_record(request, slip_id):
         slip = slip_for_code(request.access, slip.code)
     except SlipRefused as refusal:
         messages.error(request, str(refusal))
-        return redirect("return_entry")
+        return redirect("consents:return_entry")
     form = SlipReturnForm(request.POST, slip=slip, types=_slip_types(slip))
     if form.is_valid():
         try:
@@ -481,7 +463,7 @@ def slip_record(request, slip_id):
                 messages.info(
                     request, f"Slip {slip.display_code} for {name} was already recorded with these answers: nothing changed."
                 )
-            return redirect("return_entry")
+            return redirect("consents:return_entry")
     context = {"code_form": SlipCodeForm(initial={"code": slip.display_code}), **_slip_context(slip, form)}
     return render(request, "consents/return_entry.html", context, status=400)
 
@@ -512,7 +494,7 @@ def pupil_consents(request, pupil_id):
             messages.success(
                 request, f"“{data['consent_type']}” for {pupil.full_name}: {'yes' if data['agreed'] else 'no'} recorded."
             )
-            return redirect("pupil_consents", pupil_id=pupil.pk)
+            return redirect("consents:pupil_consents", pupil_id=pupil.pk)
     return render(
         request,
         "consents/pupil_consents.html",
@@ -541,7 +523,7 @@ def answer_withdraw(request, answer_id):
     answer = get_answer_or_404(request.access, answer_id)
     if not _may_withdraw(answer):
         messages.error(request, "Only a yes that is still in force can be withdrawn.")
-        return redirect("answer_detail", answer_id=answer.pk)
+        return redirect("consents:answer_detail", answer_id=answer.pk)
     form = WithdrawForm(request.POST, pupil=answer.pupil)
     if form.is_valid():
         try:
@@ -552,7 +534,7 @@ def answer_withdraw(request, answer_id):
             messages.success(
                 request, f"Consent withdrawn: {answer.pupil.full_name} now counts as no for “{answer.consent_type}”."
             )
-            return redirect("answer_detail", answer_id=answer.pk)
+            return redirect("consents:answer_detail", answer_id=answer.pk)
     return render(request, "consents/answer_detail.html", _answer_context(answer, form), status=400)
 
 

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core import management
 from django.utils import timezone
 
-from esafety import imports, notifications, outbox
+from esafety import notifications, outbox
+from esafety.mis_import import services as mis_import
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -30,18 +31,18 @@ def outbox_purge() -> int:
 
 @shared_task(acks_late=True)
 def import_check(job_id: str) -> None:
-    imports.import_check(job_id)
+    mis_import.import_check(job_id)
 
 
 @shared_task(acks_late=True)
 def import_apply(job_id: str) -> None:
-    imports.import_apply(job_id)
+    mis_import.import_apply(job_id)
 
 
 @shared_task
 def imports_purge_files() -> int:
     cutoff = timezone.now() - timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
-    return imports.imports_purge_files(finished_before=cutoff)
+    return mis_import.imports_purge_files(finished_before=cutoff)
 
 
 @shared_task

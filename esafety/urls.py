@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from esafety import signin, views
 from esafety.forms import EmailAuthenticationForm
+from esafety.mis_import import views as mis_import_views
 
 admin.site.site_header = "E-safety: set-up"
 admin.site.site_title = "E-safety set-up"
@@ -23,12 +24,12 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/<uuid:staff_id>/", views.staff_detail, name="staff_detail"),
     # MIS import
-    path("imports/", views.import_list, name="import_list"),
-    path("imports/template/<slug:kind>.csv", views.import_template, name="import_template"),
-    path("imports/<uuid:job_id>/", views.import_detail, name="import_detail"),
-    path("imports/<uuid:job_id>/progress/", views.import_progress, name="import_progress"),
-    path("imports/<uuid:job_id>/confirm/", views.import_confirm, name="import_confirm"),
-    path("imports/<uuid:job_id>/cancel/", views.import_cancel, name="import_cancel"),
+    path("imports/", mis_import_views.import_list, name="import_list"),
+    path("imports/template/<slug:kind>.csv", mis_import_views.import_template, name="import_template"),
+    path("imports/<uuid:job_id>/", mis_import_views.import_detail, name="import_detail"),
+    path("imports/<uuid:job_id>/progress/", mis_import_views.import_progress, name="import_progress"),
+    path("imports/<uuid:job_id>/confirm/", mis_import_views.import_confirm, name="import_confirm"),
+    path("imports/<uuid:job_id>/cancel/", mis_import_views.import_cancel, name="import_cancel"),
     # Notifications and audit
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:notification_id>/open/", views.notification_open, name="notification_open"),

@@ -1,26 +1,24 @@
 import csv
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from esafety import imports
 from esafety.access import SESSION_KEY, capability_required, school_required
 from esafety.audit import access_log_write, filters_summary
 from esafety.csv_export import csv_response, csv_safe, export_filters, export_refused
 from esafety.filters import AccessLogFilter, PupilFilter, StaffFilter
-from esafety.forms import AdditionalNeedsForm, ImportConfirmForm, ImportUploadForm
+from esafety.forms import AdditionalNeedsForm
 from esafety.history import history_for, save_with_history
 from esafety.home import panels_for
 from esafety.listing import page_of, query_without_page
-from esafety.models import AccessLogEntry, ImportJob
+from esafety.models import AccessLogEntry
 from esafety.notifications import notification_mark_read, notifications_mark_all_read
 from esafety.roles import Capability
 from esafety.second_factor import restricted_record_opened
@@ -28,10 +26,8 @@ from esafety.selectors import (
     access_log_for_school,
     forms_for,
     get_form_or_404,
-    get_import_job_or_404,
     get_pupil_or_404,
     get_staff_or_404,
-    import_jobs_for,
     notifications_for,
     pupils_for,
     staff_for,
@@ -208,109 +204,6 @@ def staff_list(request):
 def staff_detail(request, staff_id):
     member = get_staff_or_404(request.access, staff_id)
     return render(request, "esafety/staff_detail.html", {"member": member, "history": history_for(member)})
-
-
-# --- MIS import ----------------------------------------------------------------
-
-
-@capability_required(Capability.IMPORT_MIS)
-def import_list(request):
-    form = ImportUploadForm(request.POST or None, request.FILES or None, max_rows=settings.IMPORT_MAX_ROWS)
-    if request.method == "POST" and form.is_valid():
-        job = imports.import_start(
-            school=request.access.school,
-            kind=form.cleaned_data["kind"],
-            file_name=form.cleaned_data["file"].name,
-            text=form.cleaned_data["text"],
-            actor=request.user,
-        )
-        job.refresh_from_db(fields=["status"])
-        if job.is_running:
-            messages.info(request, "The file has been uploaded and is being checked.")
-        return redirect("import_detail", job_id=job.pk)
-    return render(
-        request,
-        "esafety/import_list.html",
-        {
-            "form": form,
-            "page": page_of(request, import_jobs_for(request.access), size=20),
-            "kinds": ImportJob.Kind.choices,
-            "columns": imports.COLUMNS,
-        },
-        status=400 if form.is_bound else 200,
-    )
-
-
-@capability_required(Capability.IMPORT_MIS)
-def import_template(request, kind):
-    if kind not in ImportJob.Kind.values:
-        return HttpResponse("There is no import template of that name.", status=404, content_type="text/plain")
-    response = HttpResponse(imports.template_csv(kind), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
-    return response
-
-
-@capability_required(Capability.IMPORT_MIS)
-def import_detail(request, job_id):
-    job = get_import_job_or_404(request.access, job_id)
-    confirm_form = ImportConfirmForm(job=job) if job.status == ImportJob.Status.READY else None
-    return render(request, "esafety/import_detail.html", _import_context(job, confirm_form))
-
-
-def _import_context(job, confirm_form=None):
-    return {
-        "job": job,
-        "progress": imports.import_progress(job),
-        "confirm_form": confirm_form,
-        "history": history_for(job),
-        "column_of": {c.key: c.header for c in imports.COLUMNS[job.kind]},
-    }
-
-
-@capability_required(Capability.IMPORT_MIS)
-def import_progress(request, job_id):
-    """The progress bar, polled by htmx while the check or the import runs."""
-    job = get_import_job_or_404(request.access, job_id)
-    response = render(request, "esafety/_import_progress.html", {"job": job, "progress": imports.import_progress(job)})
-    if not job.is_running and request.htmx:
-        # Finished: reload the page so that the preview or the result shows.
-        response["HX-Refresh"] = "true"
-    return response
-
-
-@require_POST
-@capability_required(Capability.IMPORT_MIS)
-def import_confirm(request, job_id):
-    job = get_import_job_or_404(request.access, job_id)
-    if job.status != ImportJob.Status.READY:
-        messages.warning(request, "This import has already been confirmed or cancelled.")
-        return redirect("import_detail", job_id=job.pk)
-    form = ImportConfirmForm(request.POST, job=job)
-    if not form.is_valid():
-        return render(request, "esafety/import_detail.html", _import_context(job, form), status=400)
-    imports.import_confirm(
-        job=job,
-        accept=form.cleaned_data["accept"],
-        mark_missing_as_left=form.cleaned_data.get("mark_missing_as_left", False),
-        actor=request.user,
-    )
-    job.refresh_from_db(fields=["status"])
-    if job.is_running:
-        messages.info(request, "The import has started. You will be notified when it is done.")
-    return redirect("import_detail", job_id=job.pk)
-
-
-@require_POST
-@capability_required(Capability.IMPORT_MIS)
-def import_cancel(request, job_id):
-    job = get_import_job_or_404(request.access, job_id)
-    try:
-        imports.import_cancel(job=job, actor=request.user)
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "The import was cancelled and the uploaded file removed. Nothing was imported.")
-    return redirect("import_detail", job_id=job.pk)
 
 
 # --- Notifications and the access log ----------------------------------------

@@ -1,6 +1,7 @@
 """Forms of the incident log: they validate and convert; the services save."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from esafety.filters import SEARCH_MAX_LENGTH
@@ -14,9 +15,10 @@ from incidents.models import (
     IncidentSettings,
     SanctionRow,
 )
-from incidents.services import Involved
+from incidents.services import ChosenAction, Involved
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+DATE_ISO = "%Y-%m-%d"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -24,6 +26,13 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format=DATETIME_LOCAL, **kwargs)
+
+
+class DatePickerInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATE_ISO, **kwargs)
 
 
 class IncidentLogForm(forms.Form):
@@ -173,6 +182,124 @@ class CloseForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(label="Why reopen it?", max_length=500)
+
+
+class _ActionRowForm(forms.Form):
+    """What every chosen action needs: an owner (someone who may see the incident) and a due date."""
+
+    owner = forms.ChoiceField(label="Owner", required=False, widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    due_on = forms.DateField(
+        label="Due by",
+        required=False,
+        input_formats=[DATE_ISO, "%d/%m/%Y"],
+        widget=DatePickerInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owners = {str(user.pk): user for user in owners}
+        self.fields["owner"].choices = [(pk, str(user)) for pk, user in self.owners.items()]
+
+    def clean_owner(self):
+        return self.owners.get(self.cleaned_data["owner"])
+
+    def _require_owner_and_due(self, title: str) -> None:
+        if not (self.cleaned_data.get("owner") and self.cleaned_data.get("due_on")):
+            raise ValidationError(f"“{title}”: choose an owner and a due date (dd/mm/yyyy).")
+
+
+class ProposedActionForm(_ActionRowForm):
+    """One action the sanction matrix proposes: ticked or not, with its owner and due date."""
+
+    sanction_action = forms.CharField(required=False, widget=forms.HiddenInput)
+    take = forms.BooleanField(required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+
+    def __init__(self, *args, proposals: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The row's action as the page offered it; None when it is no longer proposed (chosen meanwhile, re-triaged).
+        self.proposal = proposals.get(str(self["sanction_action"].value()))
+        name = self.proposal.action.name if self.proposal else "An action no longer proposed"
+        self.fields["take"].label = name
+        self.fields["owner"].label = f"Owner of {name}"
+        self.fields["due_on"].label = f"Due date of {name}"
+        if self.proposal:
+            key = self.proposal.action.pk
+            for field, id_ in (("take", f"propose-{key}"), ("owner", f"owner-{key}"), ("due_on", f"due-{key}")):
+                self.fields[field].widget.attrs["id"] = id_
+
+    def clean(self):
+        data = super().clean()
+        if data.get("take"):
+            if self.proposal is None:
+                raise ValidationError("This action is no longer proposed (it may have been added meanwhile): untick it.")
+            self._require_owner_and_due(self.proposal.action.name)
+        return data
+
+    def chosen(self) -> ChosenAction:
+        data, action = self.cleaned_data, self.proposal.action
+        return ChosenAction(title=action.name, owner=data["owner"], due_on=data["due_on"], sanction_action=action)
+
+
+class OtherActionForm(_ActionRowForm):
+    """An action of the handler's own, beside the matrix's proposals (optional)."""
+
+    prefix = "other"
+    field_order = ["title", "owner", "due_on"]
+
+    title = forms.CharField(
+        label="Action", max_length=200, required=False, widget=forms.TextInput(attrs={"class": "form-control form-control-sm"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("title"):
+            self._require_owner_and_due(data["title"])
+        return data
+
+    def chosen(self) -> ChosenAction:
+        data = self.cleaned_data
+        return ChosenAction(title=data["title"], owner=data["owner"], due_on=data["due_on"])
+
+
+class BaseChosenActionsFormSet(forms.BaseFormSet):
+    """
+    The actions card of a case: a row for each action the sanction matrix proposes, and `other`, an action
+    of the handler's own. Valid when every row is and at least one action is chosen.
+    """
+
+    def __init__(self, data=None, *, proposals, owners, actor):
+        super().__init__(
+            data,
+            prefix="actions",
+            initial=[
+                {"sanction_action": p.action.pk, "take": True, "owner": getattr(p.owner, "pk", None), "due_on": p.due_on}
+                for p in proposals
+            ],
+            form_kwargs={"proposals": {str(p.action.pk): p for p in proposals}, "owners": owners},
+        )
+        self.other = OtherActionForm(data, owners=owners, initial={"owner": actor.pk})
+
+    def is_valid(self) -> bool:
+        return super().is_valid() and self.other.is_valid()
+
+    def clean(self):
+        if any(self.errors) or not self.other.is_valid():
+            return  # each row says what is wrong with it
+        if not self.chosen():
+            raise ValidationError("Tick at least one action, or describe another one.")
+
+    def chosen(self) -> list[ChosenAction]:
+        """The ticked proposals, then the other action if one was described."""
+        chosen = [form.chosen() for form in self.forms if form.cleaned_data.get("take")]
+        if self.other.cleaned_data.get("title"):
+            chosen.append(self.other.chosen())
+        return chosen
+
+
+# A matrix row proposes nine actions at most, and a repeat adds a second row: a longer list is no page's.
+ChosenActionsFormSet = forms.formset_factory(
+    ProposedActionForm, formset=BaseChosenActionsFormSet, extra=0, max_num=50, absolute_max=50
+)
 
 
 class DoneForm(forms.Form):

@@ -28,6 +28,7 @@ from incidents.forms import (
     AgencyForm,
     AssignForm,
     CategoryForm,
+    ChosenActionsFormSet,
     CloseForm,
     DoneForm,
     EvidenceForm,
@@ -40,7 +41,6 @@ from incidents.forms import (
     parse_people,
 )
 from incidents.models import IncidentAction, IncidentCategory, IncidentChecklistStep, IncidentDraft, Matrix
-from incidents.services import ChosenAction
 
 # --- Logging --------------------------------------------------------------------
 
@@ -170,8 +170,11 @@ def my_reports(request):
 
 # --- One incident -----------------------------------------------------------------
 
+HANDLERS = (Capability.TRIAGE_INCIDENTS, Capability.HANDLE_STAFF_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
+
 
 def _get_for_handling(request, incident_id):
+    """The incident for a handling form: 404 outside its audience, 403 for those who may read it but not handle it."""
     incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
     if not selectors.handles(request.access, incident):
         raise PermissionDenied
@@ -179,6 +182,7 @@ def _get_for_handling(request, incident_id):
 
 
 def _detail_context(request, incident, **forms):
+    """What the case page shows; `forms` are bound forms shown again with their errors, in place of blank ones."""
     handling = selectors.handles(request.access, incident)
     context = {
         "incident": incident,
@@ -193,28 +197,30 @@ def _detail_context(request, incident, **forms):
         "may_export": request.access.can(Capability.EXPORT_INCIDENTS) and handling,
     }
     if handling:
-        handlers = selectors.handlers_of(incident)
+        proposals = selectors.proposed_actions(incident, request.user) if not incident.is_closed else []
         context.update(
             {
                 "earlier": selectors.earlier_incidents(incident, request.user),
-                "proposals": selectors.proposed_actions(incident, request.user) if not incident.is_closed else [],
-                "owners": _possible_owners(incident),
-                "assign_form": forms.get("assign_form")
-                or AssignForm(handlers=handlers, initial={"assignee": incident.assigned_to_id}),
-                "triage_form": forms.get("triage_form") or TriageForm(incident=incident),
-                "note_form": forms.get("note_form") or NoteForm(),
-                "agency_form": forms.get("agency_form")
-                or AgencyForm(
+                "assign_form": AssignForm(
+                    handlers=selectors.handlers_of(incident), initial={"assignee": incident.assigned_to_id}
+                ),
+                "triage_form": TriageForm(incident=incident),
+                "note_form": NoteForm(),
+                "agency_form": AgencyForm(
                     initial={
                         "agency": incident.agency,
                         "agency_reference": incident.agency_reference,
                         "waiting": incident.status == incident.Status.WAITING,
                     }
                 ),
-                "close_form": forms.get("close_form") or CloseForm(),
-                "reopen_form": forms.get("reopen_form") or ReopenForm(),
-                "evidence_form": forms.get("evidence_form") or EvidenceForm(),
+                "close_form": CloseForm(),
+                "reopen_form": ReopenForm(),
+                "evidence_form": EvidenceForm(),
+                "action_formset": ChosenActionsFormSet(
+                    proposals=proposals, owners=_possible_owners(incident), actor=request.user
+                ),
                 "looked_at": list(access_log_for(incident)[:50]) if incident.is_restricted else None,
+                **forms,
             }
         )
     return context
@@ -239,13 +245,13 @@ def _log_restricted_view(request, incident, what="Viewed"):
 @capability_required(Capability.LOG_INCIDENT, Capability.TRIAGE_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
 def incident_detail(request, incident_id):
     incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
-    return _show_case(request, incident, _detail_context)
+    return _show_case(request, incident)
 
 
-def _show_case(request, incident, make_context, status=200):
+def _show_case(request, incident, status=200, **forms):
     """
-    The case page, wherever it is shown (also again with a form's errors): a restricted case needs a recent
-    second factor first, and each showing of it is in the access log.
+    The case page, wherever it is shown (also again with a handling form's errors, given in `forms`): a
+    restricted case needs a recent second factor first, and each showing of it is in the access log.
     """
     if incident.is_restricted:
         step_up = restricted_record_opened(request, next_url=reverse("incidents:incident_detail", args=[incident.pk]))
@@ -254,37 +260,11 @@ def _show_case(request, incident, make_context, status=200):
                 messages.warning(request, "Nothing was saved: confirm it is you, then try again.")
             return step_up
         _log_restricted_view(request, incident)
-    return render(request, "incidents/detail.html", make_context(request, incident), status=status)
+    return render(request, "incidents/detail.html", _detail_context(request, incident, **forms), status=status)
 
 
-def _redisplay(request, incident, error_form_name, form, error=None):
-    if error is not None:
-        for message in error.messages:
-            form.add_error(None, message)
-    return _show_case(
-        request, incident, lambda request, incident: _detail_context(request, incident, **{error_form_name: form}), status=400
-    )
-
-
-HANDLERS = (Capability.TRIAGE_INCIDENTS, Capability.HANDLE_STAFF_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
-
-
-def _handle(request, incident_id, form_name: str, make_form, act):
-    """
-    Every handling form has one shape: the incident (404 outside its audience),
-    the form (400 with what was typed on a mistake), the service, a message, and
-    back to the case or the dashboard. `act(incident, cleaned_data)` calls the
-    service and returns the message.
-    """
-    incident = _get_for_handling(request, incident_id)
-    form = make_form(incident)
-    if not form.is_valid():
-        return _redisplay(request, incident, form_name, form)
-    try:
-        message = act(incident, form.cleaned_data)
-    except ValidationError as error:
-        return _redisplay(request, incident, form_name, form, error)
-    messages.success(request, message)
+def _after_handling(request, incident):
+    """Back to the case, or to the dashboard the handler acted from or when the case has left their sight."""
     if not selectors.incidents_for(request.access, request.user).filter(pk=incident.pk).exists():
         # A new category can move the case to someone else (e.g. an allegation about staff).
         messages.info(request, f"{incident.reference} is now seen only by: {incident.get_audience_display().split(': ')[-1]}.")
@@ -297,141 +277,146 @@ def _handle(request, incident_id, form_name: str, make_form, act):
 @require_POST
 @capability_required(*HANDLERS)
 def incident_assign(request, incident_id):
-    def act(incident, data):
-        services.incident_assign(incident=incident, assignee=data["assignee"], actor=request.user)
-        return f"{incident.reference} is now handled by {data['assignee']}."
-
-    return _handle(
-        request, incident_id, "assign_form", lambda i: AssignForm(request.POST, handlers=selectors.handlers_of(i)), act
-    )
+    incident = _get_for_handling(request, incident_id)
+    form = AssignForm(request.POST, handlers=selectors.handlers_of(incident))
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        try:
+            services.incident_assign(incident=incident, assignee=assignee, actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{incident.reference} is now handled by {assignee}.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, assign_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def incident_triage(request, incident_id):
-    def act(incident, data):
-        services.incident_triage(incident=incident, actor=request.user, **data)
-        return f"{incident.reference} has been updated."
-
-    return _handle(request, incident_id, "triage_form", lambda i: TriageForm(request.POST, incident=i), act)
+    incident = _get_for_handling(request, incident_id)
+    form = TriageForm(request.POST, incident=incident)
+    if form.is_valid():
+        try:
+            services.incident_triage(incident=incident, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{incident.reference} has been updated.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, triage_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def incident_note(request, incident_id):
-    def act(incident, data):
-        services.incident_add_note(incident=incident, actor=request.user, text=data["text"])
-        return "The note has been added."
-
-    return _handle(request, incident_id, "note_form", lambda i: NoteForm(request.POST), act)
+    incident = _get_for_handling(request, incident_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_add_note(incident=incident, actor=request.user, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, "The note has been added.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, note_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def incident_agency(request, incident_id):
-    def act(incident, data):
-        services.incident_set_agency(
-            incident=incident,
-            actor=request.user,
-            agency=data["agency"],
-            reference=data["agency_reference"],
-            waiting=data["waiting"],
-        )
-        return "The referral has been recorded."
-
-    return _handle(request, incident_id, "agency_form", lambda i: AgencyForm(request.POST), act)
+    incident = _get_for_handling(request, incident_id)
+    form = AgencyForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.incident_set_agency(
+                incident=incident,
+                actor=request.user,
+                agency=data["agency"],
+                reference=data["agency_reference"],
+                waiting=data["waiting"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, "The referral has been recorded.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, agency_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def incident_close(request, incident_id):
-    def act(incident, data):
-        services.incident_close(incident=incident, actor=request.user, **data)
-        return f"{incident.reference} has been closed."
-
-    return _handle(request, incident_id, "close_form", lambda i: CloseForm(request.POST), act)
+    incident = _get_for_handling(request, incident_id)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_close(incident=incident, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{incident.reference} has been closed.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, close_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def incident_reopen(request, incident_id):
-    def act(incident, data):
-        services.incident_reopen(incident=incident, actor=request.user, reason=data["reason"])
-        return f"{incident.reference} has been reopened."
-
-    return _handle(request, incident_id, "reopen_form", lambda i: ReopenForm(request.POST), act)
+    incident = _get_for_handling(request, incident_id)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_reopen(incident=incident, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{incident.reference} has been reopened.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, reopen_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def evidence_add(request, incident_id):
-    def act(incident, data):
-        services.evidence_register(incident=incident, actor=request.user, **data)
-        return "The evidence has been registered."
-
-    return _handle(request, incident_id, "evidence_form", lambda i: EvidenceForm(request.POST), act)
+    incident = _get_for_handling(request, incident_id)
+    form = EvidenceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evidence_register(incident=incident, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, "The evidence has been registered.")
+            return _after_handling(request, incident)
+    return _show_case(request, incident, status=400, evidence_form=form)
 
 
 @require_POST
 @capability_required(*HANDLERS)
 def incident_actions_add(request, incident_id):
-    """The actions ticked from the matrix's proposals (and any other), each with an owner and a due date."""
+    """The actions ticked from the matrix's proposals, and any other, each with an owner and a due date."""
     incident = _get_for_handling(request, incident_id)
-    proposals = {str(p.action.pk): p for p in selectors.proposed_actions(incident, request.user)}
-    owners = {str(u.pk): u for u in _possible_owners(incident)}
-    chosen, problems = [], []
-    for key in request.POST.getlist("action"):
-        proposal = proposals.get(key)
-        if proposal is None:
-            problems.append("One of the actions is no longer proposed; the list has been refreshed.")
-            continue
-        owner = owners.get(request.POST.get(f"owner_{key}", ""))
-        due = _parse_date(request.POST.get(f"due_{key}", ""))
-        if owner is None or due is None:
-            problems.append(f"“{proposal.action.name}”: choose an owner and a due date (dd/mm/yyyy).")
-            continue
-        chosen.append(ChosenAction(title=proposal.action.name, owner=owner, due_on=due, sanction_action=proposal.action))
-    other = request.POST.get("other_title", "").strip()
-    if "\x00" in other:
-        # As a form's text field would say (PostgreSQL cannot store it).
-        problems.append("The other action's title: Null characters are not allowed.")
-    elif other:
-        owner = owners.get(request.POST.get("other_owner", ""))
-        due = _parse_date(request.POST.get("other_due", ""))
-        if owner is None or due is None:
-            problems.append(f"“{other}”: choose an owner and a due date (dd/mm/yyyy).")
-        else:
-            chosen.append(ChosenAction(title=other[:200], owner=owner, due_on=due))
-    if not chosen and not problems:
-        problems.append("Tick at least one action, or describe another one.")
-    if problems:
-        for problem in problems:
-            messages.error(request, problem)
-        return _show_case(
-            request,
-            incident,
-            lambda request, incident: {**_detail_context(request, incident), "posted_actions": request.POST},
-            400,
-        )
-    try:
-        services.incident_actions_add(incident=incident, actor=request.user, chosen=chosen)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return _show_case(request, incident, _detail_context, status=400)
-    messages.success(request, f"{len(chosen)} action{'s' if len(chosen) != 1 else ''} added.")
-    return redirect("incidents:incident_detail", incident_id=incident.pk)
-
-
-def _parse_date(value: str):
-    from datetime import datetime
-
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    formset = ChosenActionsFormSet(
+        request.POST,
+        proposals=selectors.proposed_actions(incident, request.user),
+        owners=_possible_owners(incident),
+        actor=request.user,
+    )
+    if formset.is_valid():
+        chosen = formset.chosen()
         try:
-            return datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
+            services.incident_actions_add(incident=incident, actor=request.user, chosen=chosen)
+        except ValidationError as error:
+            # As a message, not beside the rows: "closed, reopen it first" comes with a page that shows no rows.
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"{len(chosen)} action{'s' if len(chosen) != 1 else ''} added.")
+            return redirect("incidents:incident_detail", incident_id=incident.pk)
+    return _show_case(request, incident, status=400, action_formset=formset)
 
 
 @require_POST

@@ -37,7 +37,7 @@ def test_a_teacher_sees_yes_no_and_no_answer_for_a_form_with_no_consent_pupils_f
     zena = f.make_pupil(cast.a.school, "Zena", "Zander", form=cast.a.form, mis_id="a004")
     _answer(cast, carys, Kind.PHOTO_IN_SCHOOL, False)  # Carys: one no and nothing else: no image use at all
     _answer(cast, zena, Kind.PHOTO_IN_SCHOOL, True)
-    response = client.get(reverse("photo_check"), {"form": cast.a.form.pk})
+    response = client.get(reverse("consents:photo_check"), {"form": cast.a.form.pk})
     assert response.status_code == 200
     rows = _rows(response.content.decode())
     assert [r.split("</th>")[0].split(">")[-1] for r in rows][0:1] == ["Crane, Carys"] or "Crane, Carys" in rows[0]
@@ -59,14 +59,14 @@ def test_the_check_finds_pupils_by_year_group_or_by_name(cast, login):
     client = login(cast.a.users["it"])
     other_form = f.make_form(cast.a.school, "7Z", cast.a.year7)
     f.make_pupil(cast.a.school, "Zak", "Zebra", form=other_form, mis_id="a010")
-    by_year = client.get(reverse("photo_check"), {"year_group": cast.a.year7.pk}).content.decode()
+    by_year = client.get(reverse("consents:photo_check"), {"year_group": cast.a.year7.pk}).content.decode()
     assert "Aardvark, Alice" in by_year and "Zebra, Zak" in by_year and "Badger" not in by_year
-    by_name = client.get(reverse("photo_check"), {"q": "zebra, aardvark"}).content.decode()
+    by_name = client.get(reverse("consents:photo_check"), {"q": "zebra, aardvark"}).content.decode()
     assert "Aardvark, Alice" in by_name and "Zebra, Zak" in by_name
-    only_one = client.get(reverse("photo_check"), {"q": "zebra"}).content.decode()
+    only_one = client.get(reverse("consents:photo_check"), {"q": "zebra"}).content.decode()
     assert "Aardvark" not in only_one
     # Another school's pupil cannot be asked for by id.
-    other = client.get(reverse("photo_check"), {"pupils": [cast.b.pupil.pk]}).content.decode()
+    other = client.get(reverse("consents:photo_check"), {"pupils": [cast.b.pupil.pk]}).content.decode()
     assert "Badger" not in other and "No pupils on roll match." in other
 
 
@@ -103,7 +103,7 @@ def test_an_answer_until_a_date_is_no_answer_after_that_date(cast):
 
 def test_a_withdrawal_makes_the_pupil_no_everywhere_and_warns_who_looked_them_up(cast, login, django_capture_on_commit_callbacks):
     teacher = login(cast.a.users["teacher"])
-    teacher.get(reverse("photo_check"), {"form": cast.a.form.pk})
+    teacher.get(reverse("consents:photo_check"), {"form": cast.a.form.pk})
     # Someone who looked weeks ago is not warned.
     PhotoCheckLookup.objects.create(
         school=cast.a.school, user=cast.a.users["head"], pupil=cast.a.pupil, at=timezone.now() - timedelta(days=60)
@@ -112,7 +112,7 @@ def test_a_withdrawal_makes_the_pupil_no_everywhere_and_warns_who_looked_them_up
     office = login(cast.a.users["office"])
     with django_capture_on_commit_callbacks(execute=True):
         response = office.post(
-            reverse("answer_withdraw", args=[cast.a.answer.pk]),
+            reverse("consents:answer_withdraw", args=[cast.a.answer.pk]),
             {
                 "withdrawn_on": timezone.localdate().strftime("%d/%m/%Y"),
                 "withdrawn_by": cast.a.parent.pk,
@@ -132,9 +132,9 @@ def test_a_withdrawal_makes_the_pupil_no_everywhere_and_warns_who_looked_them_up
     warned = Notification.objects.filter(title="Photo consent withdrawn: Alice Aardvark")
     assert list(warned.values_list("recipient", flat=True)) == [cast.a.users["teacher"].pk]
 
-    page = login(cast.a.users["teacher"]).get(reverse("photo_check"), {"form": cast.a.form.pk}).content.decode()
+    page = login(cast.a.users["teacher"]).get(reverse("consents:photo_check"), {"form": cast.a.form.pk}).content.decode()
     assert f"(withdrawn {timezone.localdate():%d/%m/%Y})" in page and "No photos at all" in page
-    detail = login(cast.a.users["office"]).get(reverse("answer_detail", args=[answer.pk])).content.decode()
+    detail = login(cast.a.users["office"]).get(reverse("consents:answer_detail", args=[answer.pk])).content.decode()
     assert "Phoned the office" in detail and "Withdraw this consent" not in detail
     # … and the pupil's chronology shows it.
     chronology = login(cast.a.users["teacher"]).get(reverse("pupil_chronology", args=[cast.a.pupil.pk])).content.decode()
@@ -144,19 +144,23 @@ def test_a_withdrawal_makes_the_pupil_no_everywhere_and_warns_who_looked_them_up
 def test_a_withdrawal_in_the_future_or_of_a_no_is_refused(cast, login):
     office = login(cast.a.users["office"])
     future = (timezone.localdate() + timedelta(days=3)).strftime("%d/%m/%Y")
-    response = office.post(reverse("answer_withdraw", args=[cast.a.answer.pk]), {"withdrawn_on": future, "note": "typed"})
+    response = office.post(
+        reverse("consents:answer_withdraw", args=[cast.a.answer.pk]), {"withdrawn_on": future, "note": "typed"}
+    )
     assert response.status_code == 400
     assert "cannot be in the future" in response.content.decode() and 'value="typed"' in response.content.decode()
     no = _answer(cast, cast.a.pupil, Kind.PHOTO_PRINT, False)
     response = office.post(
-        reverse("answer_withdraw", args=[no.pk]), {"withdrawn_on": timezone.localdate().strftime("%d/%m/%Y")}, follow=True
+        reverse("consents:answer_withdraw", args=[no.pk]),
+        {"withdrawn_on": timezone.localdate().strftime("%d/%m/%Y")},
+        follow=True,
     )
     assert ConsentAnswer.objects.get(pk=no.pk).withdrawn_on is None
     assert "Only a yes that is still in force can be withdrawn." in response.content.decode()
 
 
 def test_names_too_long_to_be_a_list_of_names_are_refused_with_a_reason(cast, login):
-    response = login(cast.a.users["teacher"]).get(reverse("photo_check"), {"q": "x" * 100_000})
+    response = login(cast.a.users["teacher"]).get(reverse("consents:photo_check"), {"q": "x" * 100_000})
     page = response.content.decode()
     assert response.status_code == 200  # SQLite refused the search, and gave a 500
     assert "Ensure this value has at most 2000 characters (it has 100000)." in page

@@ -35,7 +35,7 @@ def test_a_forms_slips_show_its_pupils_their_codes_and_no_one_else(cast, login):
     client = login(cast.a.users["office"])
     carys = f.make_pupil(cast.a.school, "Carys", "Crane", form=cast.a.form, mis_id="a003")
     _second_form(cast)
-    response = client.get(reverse("round_form_slips", args=[cast.a.round.pk, cast.a.form.pk]), {"only": "all"})
+    response = client.get(reverse("consents:round_form_slips", args=[cast.a.round.pk, cast.a.form.pk]), {"only": "all"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
@@ -65,7 +65,7 @@ def test_only_the_slips_still_missing_are_printed_two_a_page(cast, login):
     carys = f.make_pupil(cast.a.school, "Carys", "Crane", form=cast.a.form, mis_id="a003")
     _answer_everything(cast, cast.a.pupil)
     services.round_slips_ensure(consent_round=cast.a.round)
-    response = client.get(reverse("round_form_slips", args=[cast.a.round.pk, cast.a.form.pk]), {"per_page": "2"})
+    response = client.get(reverse("consents:round_form_slips", args=[cast.a.round.pk, cast.a.form.pk]), {"per_page": "2"})
     text = pdf_text(response.content)
     assert "Carys Crane" in text and "Aardvark" not in text
     assert ConsentSlip.objects.get(round=cast.a.round, pupil=carys).display_code in text
@@ -96,13 +96,13 @@ def test_a_consent_for_one_year_group_is_only_on_that_year_groups_slips(cast, lo
         actor=cast.a.users["office"],
     )
     services.round_open(consent_round=consent_round, actor=cast.a.users["office"])
-    seven_text = pdf_text(client.get(reverse("round_form_slips", args=[consent_round.pk, cast.a.form.pk])).content)
-    eight_text = pdf_text(client.get(reverse("round_form_slips", args=[consent_round.pk, form8.pk])).content)
+    seven_text = pdf_text(client.get(reverse("consents:round_form_slips", args=[consent_round.pk, cast.a.form.pk])).content)
+    eight_text = pdf_text(client.get(reverse("consents:round_form_slips", args=[consent_round.pk, form8.pk])).content)
     assert "Webcam" in seven_text and "residential" not in seven_text
     assert "Eve Eagle" in eight_text and "Year 8 residential photos" in eight_text
 
     # Only the Year 8 pupil still owes that answer.
-    chasing = client.get(reverse("round_chasing", args=[consent_round.pk])).content.decode()
+    chasing = client.get(reverse("consents:round_chasing", args=[consent_round.pk])).content.decode()
     assert chasing.count("Year 8 residential photos") == 1
     services.slip_record(
         slip=ConsentSlip.objects.get(round=consent_round, pupil=eight),
@@ -112,7 +112,7 @@ def test_a_consent_for_one_year_group_is_only_on_that_year_groups_slips(cast, lo
         signed_on=timezone.localdate(),
         actor=cast.a.users["office"],
     )
-    chasing = client.get(reverse("round_chasing", args=[consent_round.pk])).content.decode()
+    chasing = client.get(reverse("consents:round_chasing", args=[consent_round.pk])).content.decode()
     assert "Eagle, Eve" in chasing and "Year 8 residential photos" in chasing
 
 
@@ -121,7 +121,7 @@ def test_reminder_letters_are_for_the_pupils_still_missing_answers(cast, login):
     carys = f.make_pupil(cast.a.school, "Carys", "Crane", form=cast.a.form, mis_id="a003")
     services.round_slips_ensure(consent_round=cast.a.round)
     _answer_everything(cast, carys)
-    response = client.get(reverse("round_form_reminders", args=[cast.a.round.pk, cast.a.form.pk]))
+    response = client.get(reverse("consents:round_form_reminders", args=[cast.a.round.pk, cast.a.form.pk]))
     assert response.status_code == 200
     text = pdf_text(response.content)
     assert "Dear parent or carer of Alice Aardvark (7A)" in text
@@ -137,17 +137,19 @@ def test_the_whole_rounds_slips_are_built_in_the_background_and_downloaded(cast,
     _, zak = _second_form(cast)
     cast.a.round.forms.clear()  # the cast's round asks 7A only: now the whole school
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("slip_batch_start", args=[cast.a.round.pk]), {"only_missing": "0", "per_page": "1"})
+        response = client.post(
+            reverse("consents:slip_batch_start", args=[cast.a.round.pk]), {"only_missing": "0", "per_page": "1"}
+        )
     batch = SlipBatch.objects.filter(round=cast.a.round).exclude(pk=cast.a.batch.pk).get()
-    assert response.status_code == 302 and response["Location"] == reverse("slip_batch_detail", args=[batch.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("consents:slip_batch_detail", args=[batch.pk])
     batch.refresh_from_db()
     assert batch.status == SlipBatch.Status.READY
     assert batch.pupil_count == 2
-    page = client.get(reverse("slip_batch_detail", args=[batch.pk])).content.decode()
+    page = client.get(reverse("consents:slip_batch_detail", args=[batch.pk])).content.decode()
     assert "Ready:" in page and "2 slips" in page
-    assert "100%" in client.get(reverse("slip_batch_progress", args=[batch.pk])).content.decode()
+    assert "100%" in client.get(reverse("consents:slip_batch_progress", args=[batch.pk])).content.decode()
 
-    download = client.get(reverse("slip_batch_download", args=[batch.pk]))
+    download = client.get(reverse("consents:slip_batch_download", args=[batch.pk]))
     assert download.status_code == 200
     text = pdf_text(b"".join(download.streaming_content))
     assert "Alice Aardvark" in text and "Zak Zebra" in text and "7Z" in text
@@ -160,7 +162,7 @@ def test_the_whole_rounds_slips_are_built_in_the_background_and_downloaded(cast,
 
 def test_a_batch_that_is_still_building_shows_its_progress_and_cannot_be_downloaded(cast, login):
     client = login(cast.a.users["office"])
-    page = client.get(reverse("slip_batch_detail", args=[cast.a.batch.pk])).content.decode()
+    page = client.get(reverse("consents:slip_batch_detail", args=[cast.a.batch.pk])).content.decode()
     assert 'role="progressbar"' in page and "hx-get" in page
-    response = client.get(reverse("slip_batch_download", args=[cast.a.batch.pk]))
+    response = client.get(reverse("consents:slip_batch_download", args=[cast.a.batch.pk]))
     assert response.status_code == 302

@@ -30,15 +30,15 @@ def test_a_member_of_staff_is_asked_to_accept_the_agreement_when_they_log_in(cas
     client.post(reverse("login"), {"username": cast.a.users["teacher"].email, "password": "a-test-password"})
     response = client.get(reverse("pupil_list"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("staff_agreement_accept") + "?next=/pupils/"
+    assert response["Location"] == reverse("consents:staff_agreement_accept") + "?next=/pupils/"
     page = client.get(response["Location"]).content.decode()
     assert staff_aup.current_wording.text[:60] in page
     # Logging out still works.
     assert client.get(reverse("password_change")).status_code == 200
 
-    response = client.post(reverse("staff_agreement_accept"), {"next": "/pupils/"})
+    response = client.post(reverse("consents:staff_agreement_accept"), {"next": "/pupils/"})
     assert response.status_code == 400 and "This field is required." in response.content.decode()
-    response = client.post(reverse("staff_agreement_accept"), {"accept": "on", "next": "/pupils/"})
+    response = client.post(reverse("consents:staff_agreement_accept"), {"accept": "on", "next": "/pupils/"})
     assert response.status_code == 302 and response["Location"] == "/pupils/"
     agreement = StaffAgreement.objects.get(staff_member=cast.a.staff_member)
     assert agreement.wording == staff_aup.current_wording
@@ -74,17 +74,17 @@ def test_the_lead_sees_who_has_accepted_and_a_governor_sees_only_counts(cast, lo
     f.make_staff(cast.a.school, "Nora", "Notyet", mis_id="NN")
     accepted = StaffAgreement.objects.filter(school=cast.a.school).count()
     not_accepted = StaffMember.objects.for_school(cast.a.school).current().count() - accepted
-    page = login(cast.a.users["lead"]).get(reverse("staff_agreement_list")).content.decode()
+    page = login(cast.a.users["lead"]).get(reverse("consents:staff_agreement_list")).content.decode()
     assert (
         f"<strong>{accepted}</strong> member" in page
         and f"<strong>{not_accepted}</strong> {'has' if not_accepted == 1 else 'have'} not." in page
     )
     assert "TeacherA, Tutor" in page and "Notyet, Nora" in page
     assert f"Yes, {timezone.localdate():%d/%m/%Y}" in page
-    not_yet = login(cast.a.users["lead"]).get(reverse("staff_agreement_list"), {"show": "not_accepted"}).content.decode()
+    not_yet = login(cast.a.users["lead"]).get(reverse("consents:staff_agreement_list"), {"show": "not_accepted"}).content.decode()
     assert "Notyet, Nora" in not_yet and "TeacherA, Tutor" not in not_yet
 
-    governor = login(cast.a.users["governor"]).get(reverse("staff_agreement_list")).content.decode()
+    governor = login(cast.a.users["governor"]).get(reverse("consents:staff_agreement_list")).content.decode()
     assert f"<strong>{accepted}</strong> member" in governor
     assert "TeacherA" not in governor and "Notyet" not in governor
 
@@ -102,7 +102,7 @@ def test_coverage_counts_yes_no_and_no_answer_without_names(cast, login):
         signed_on=timezone.localdate(),
         actor=cast.a.users["office"],
     )
-    page = login(cast.a.users["governor"]).get(reverse("coverage")).content.decode()
+    page = login(cast.a.users["governor"]).get(reverse("consents:coverage")).content.decode()
     row = page.split("Photos on the website and social media</th>", 1)[1].split("</tr>", 1)[0]
     cells = [c.split("</td>")[0] for c in row.split("<td>")[1:4]]
     assert cells == ["2", "1", "1"]  # two pupils on roll, one yes (Alice), one no (Carys); the leaver is not counted

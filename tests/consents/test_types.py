@@ -58,7 +58,8 @@ def test_a_change_of_wording_makes_a_new_version_and_old_answers_keep_theirs(cas
     assert old_answer.wording.version == 1
 
     response = client.post(
-        reverse("consent_type_edit", args=[photo_web.pk]), _edit_data(photo_web, text="New wording about our Instagram page.")
+        reverse("consents:consent_type_edit", args=[photo_web.pk]),
+        _edit_data(photo_web, text="New wording about our Instagram page."),
     )
     assert response.status_code == 302
     photo_web.refresh_from_db()
@@ -82,14 +83,14 @@ def test_a_change_of_wording_makes_a_new_version_and_old_answers_keep_theirs(cas
     old_answer.refresh_from_db()
     assert old_answer.superseded_at is not None
 
-    page = client.get(reverse("consent_type_detail", args=[photo_web.pk])).content.decode()
+    page = client.get(reverse("consents:consent_type_detail", args=[photo_web.pk])).content.decode()
     assert "Version 2" in page and "Version 1" in page and "New wording about our Instagram page." in page
 
 
 def test_saving_without_changing_the_wording_keeps_the_version(cast, login):
     client = login(cast.a.users["lead"])
     webcam = cast.a.consent_types[Kind.WEBCAM]
-    response = client.post(reverse("consent_type_edit", args=[webcam.pk]), _edit_data(webcam, title="Video calls"))
+    response = client.post(reverse("consents:consent_type_edit", args=[webcam.pk]), _edit_data(webcam, title="Video calls"))
     assert response.status_code == 302
     webcam.refresh_from_db()
     assert webcam.title == "Video calls"
@@ -101,7 +102,8 @@ def test_no_answer_always_counts_as_no_for_photos_and_what_was_typed_is_kept(cas
     client = login(cast.a.users["head"])
     photo = cast.a.consent_types[Kind.PHOTO_PRINT]
     response = client.post(
-        reverse("consent_type_edit", args=[photo.pk]), _edit_data(photo, missing_means_no="", title="Press photos (typed)")
+        reverse("consents:consent_type_edit", args=[photo.pk]),
+        _edit_data(photo, missing_means_no="", title="Press photos (typed)"),
     )
     assert response.status_code == 400
     page = response.content.decode()
@@ -115,7 +117,7 @@ def test_a_type_can_be_added_for_some_year_groups(cast, login):
     client = login(cast.a.users["office"])
     year8 = f.make_year_group(cast.a.school, 8)
     response = client.post(
-        reverse("consent_type_create"),
+        reverse("consents:consent_type_create"),
         {
             "title": "Residential trip photos",
             "kind": Kind.OTHER,
@@ -141,7 +143,7 @@ def test_a_type_can_be_added_for_some_year_groups(cast, login):
 def test_a_date_is_needed_when_answers_last_until_a_date(cast, login):
     client = login(cast.a.users["office"])
     response = client.post(
-        reverse("consent_type_create"),
+        reverse("consents:consent_type_create"),
         {
             "title": "Until a date",
             "kind": Kind.OTHER,
@@ -160,11 +162,13 @@ def test_a_date_is_needed_when_answers_last_until_a_date(cast, login):
 def test_the_renewal_settings_are_saved_with_history(cast, login):
     client = login(cast.a.users["office"])
     response = client.post(
-        reverse("consent_settings"), {"renewal_day": "31", "renewal_month": "2", "leaver_retention_years": "3"}
+        reverse("consents:consent_settings"), {"renewal_day": "31", "renewal_month": "2", "leaver_retention_years": "3"}
     )
     assert response.status_code == 400
     assert "February has no day 31." in response.content.decode()
-    response = client.post(reverse("consent_settings"), {"renewal_day": "4", "renewal_month": "9", "leaver_retention_years": "5"})
+    response = client.post(
+        reverse("consents:consent_settings"), {"renewal_day": "4", "renewal_month": "9", "leaver_retention_years": "5"}
+    )
     assert response.status_code == 302
     settings = ConsentSettings.objects.get(school=cast.a.school)
     assert (settings.renewal_day, settings.leaver_retention_years) == (4, 5)
@@ -173,7 +177,7 @@ def test_the_renewal_settings_are_saved_with_history(cast, login):
 
 def test_a_year_group_id_too_big_for_the_database_is_refused_like_any_unknown_one(cast, login):
     response = login(cast.a.users["office"]).post(
-        reverse("consent_type_create"),
+        reverse("consents:consent_type_create"),
         {
             "title": "Too big",
             "kind": Kind.OTHER,
@@ -191,7 +195,8 @@ def test_a_year_group_id_too_big_for_the_database_is_refused_like_any_unknown_on
 
 def test_a_renewal_day_past_31_is_refused_with_a_reason(cast, login):
     response = login(cast.a.users["office"]).post(
-        reverse("consent_settings"), {"renewal_day": "99999999999999999999", "renewal_month": "9", "leaver_retention_years": "3"}
+        reverse("consents:consent_settings"),
+        {"renewal_day": "99999999999999999999", "renewal_month": "9", "leaver_retention_years": "3"},
     )
     assert response.status_code == 400  # it overflowed `date()` and gave a 500
     assert "Ensure this value is less than or equal to 31." in response.content.decode()

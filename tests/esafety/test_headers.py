@@ -74,10 +74,10 @@ PAGES = {
     "pupil list": ("dsl", lambda c: reverse("pupil_list")),
     "incident dashboard": ("dsl", lambda c: reverse("incidents:dashboard")),
     "incident": ("dsl", lambda c: reverse("incidents:incident_detail", kwargs={"incident_id": c.a.incident.pk})),
-    "photo check": ("dsl", lambda c: reverse("photo_check") + f"?form={c.a.form.pk}"),
+    "photo check": ("dsl", lambda c: reverse("consents:photo_check") + f"?form={c.a.form.pk}"),
     "import": ("office", lambda c: reverse("import_detail", args=[c.a.import_job.pk])),
-    "slip batch": ("office", lambda c: reverse("slip_batch_detail", args=[c.a.batch.pk])),
-    "consent coverage": ("head", lambda c: reverse("coverage")),
+    "slip batch": ("office", lambda c: reverse("consents:slip_batch_detail", args=[c.a.batch.pk])),
+    "consent coverage": ("head", lambda c: reverse("consents:coverage")),
     "login": (None, lambda c: reverse("login")),
 }
 

@@ -4,6 +4,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from esafety.mis_import.kinds import MIS_FILES
 from esafety.models import FormGroup, ImportJob, ParentCarer, Pupil, PupilContact, StaffMember
 
 PUPILS_HEADER = "Adno,UPN,Legal Surname,Legal Forename,Preferred Forename,DOB,Year,Reg,Admission Date,Leaving Date\n"
@@ -253,6 +254,15 @@ def test_the_templates_hold_the_columns_the_import_reads(cast, login):
     assert response["Content-Disposition"] == 'attachment; filename="pupils-template.csv"'
     assert response.content.decode().splitlines()[0] == PUPILS_HEADER.strip()
     assert client.get(reverse("import_template", args=["sheep"])).status_code == 404
+
+
+def test_every_kind_of_file_has_its_class_and_its_template(cast, login):
+    assert set(MIS_FILES) == set(ImportJob.Kind.values)
+    client = login(cast.a.users["office"])
+    for kind, mis_file in MIS_FILES.items():
+        assert mis_file.kind == kind
+        header = client.get(reverse("import_template", args=[kind])).content.decode().splitlines()[0]
+        assert header == ",".join(column.header for column in mis_file.columns)
 
 
 def test_a_file_without_some_columns_leaves_those_details_as_they_were(cast, login, django_capture_on_commit_callbacks):

@@ -69,6 +69,7 @@ from incidents.models import Incident, IncidentAction, IncidentCategory, Inciden
 from incidents.tasks import overdue_actions_remind_all
 from tests import factories as f
 from tests.esafety.test_access_matrix import ALL_URLS, APP_URLS, MATRIX
+from tests.incidents.incident_factory import actions_data
 
 pytestmark = pytest.mark.django_db
 
@@ -187,15 +188,12 @@ def _work(incident, workers, owner, pupil, code: str, retriage_to, t0) -> None:
             worker.get("incidents:incident_export", query=f"?q={pupil.last_name}")
             worker.get("incidents:incident_export", query=f"?q={incident.reference}")
     lead.post("incidents:incident_assign", incident.pk, assignee=owner.pk)
-    lead.post(
-        "incidents:incident_actions_add", incident.pk, other_title=f"Qx{code}task call home", other_owner=owner.pk, other_due=due
-    )
+    lead.post("incidents:incident_actions_add", incident.pk, **actions_data(other=(f"Qx{code}task call home", owner, due)))
     # One of the matrix's proposals, as the page offers it.
     incident = Incident.objects.get(pk=incident.pk)
     proposals = selectors.proposed_actions(incident, lead.user)
     if proposals:
-        key = str(proposals[0].action.pk)
-        lead.post("incidents:incident_actions_add", incident.pk, action=key, **{f"owner_{key}": owner.pk, f"due_{key}": due})
+        lead.post("incidents:incident_actions_add", incident.pk, **actions_data([(proposals[0].action, owner, due)]))
     lead.post("incidents:incident_note", incident.pk, text=f"Qx{code}note spoke to the family")
     lead.post("incidents:incident_agency", incident.pk, agency="Police", agency_reference=f"Qx{code}agency", waiting="on")
     lead.post(
@@ -302,9 +300,7 @@ def _plant_retriaged(cast, background: Background, planted: Planted, dsl: Worker
         dsl.post(
             "incidents:incident_actions_add",
             incident.pk,
-            other_title=f"Qxrt{role}task check the photo",
-            other_owner=a.users[role].pk,
-            other_due=due,
+            **actions_data(other=(f"Qxrt{role}task check the photo", a.users[role], due)),
         )
     # While it was ordinary, the teacher opened it: they had a task on it.
     Worker(a.users["teacher"], planted).get("incidents:incident_detail", incident.pk)

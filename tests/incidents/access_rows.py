@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from tests.access_rules import SAFEGUARDING, STAFF, Row
+from tests.incidents.incident_factory import actions_data
 
 SET_UP = frozenset({"dsl", "head", "lead"})
 HANDLERS = frozenset({"dsl", "head", "chair"})
@@ -64,11 +65,7 @@ ROWS = {
     "incidents:incident_close": _handling(data=lambda c: {"outcome": "Apology and support"}, reset=_reopen),
     "incidents:incident_reopen": _handling(data=lambda c: {"reason": "It happened again"}, reset=_close),
     "incidents:incident_actions_add": _handling(
-        data=lambda c: {
-            "other_title": "Call home",
-            "other_owner": c.a.users["dsl"].pk,
-            "other_due": (timezone.localdate() + timedelta(days=2)).isoformat(),
-        }
+        data=lambda c: actions_data(other=("Call home", c.a.users["dsl"], (timezone.localdate() + timedelta(days=2)).isoformat()))
     ),
     "incidents:evidence_add": _handling(
         data=lambda c: {

@@ -44,3 +44,24 @@ def log_incident(
 
 def reload(incident: Incident) -> Incident:
     return Incident.objects.get(pk=incident.pk)
+
+
+def actions_data(ticked=(), *, other=None) -> dict:
+    """
+    What a case's actions card sends: the proposals `ticked`, as (sanction action, owner, due date) in the
+    order the page offers them, and `other`, an action of the handler's own as (title, owner, due date).
+    """
+    data = {"actions-TOTAL_FORMS": len(ticked), "actions-INITIAL_FORMS": len(ticked)}
+    for i, (action, owner, due) in enumerate(ticked):
+        data.update(
+            {
+                f"actions-{i}-sanction_action": action.pk,
+                f"actions-{i}-take": "on",
+                f"actions-{i}-owner": owner.pk if owner else "",
+                f"actions-{i}-due_on": due,
+            }
+        )
+    if other is not None:
+        title, owner, due = other
+        data.update({"other-title": title, "other-owner": owner.pk, "other-due_on": due})
+    return data

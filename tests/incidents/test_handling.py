@@ -1,5 +1,6 @@
 """The DSL handles an incident: assign, triage, actions from the matrix, checklist, evidence, close and reopen."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 from esafety.models import Notification
 from incidents import services
 from incidents.models import Incident, IncidentAction, IncidentCategory, IncidentPerson, SanctionRow
+from tests.incidents.incident_factory import actions_data
 
 pytestmark = pytest.mark.django_db
 
@@ -97,13 +99,7 @@ def test_the_matrix_proposes_actions_with_owners_and_each_becomes_a_task(cast, l
     )
     response = client.post(
         url("incident_actions_add", incident),
-        {
-            "action": [tutor.pk, parents.pk],
-            f"owner_{tutor.pk}": cast.a.users["teacher"].pk,
-            f"due_{tutor.pk}": due,
-            f"owner_{parents.pk}": cast.a.users["dsl"].pk,
-            f"due_{parents.pk}": due,
-        },
+        actions_data([(tutor, cast.a.users["teacher"], due), (parents, cast.a.users["dsl"], due)]),
     )
     assert response.status_code == 302
     task = IncidentAction.objects.get(incident=incident, sanction_action=tutor)
@@ -119,10 +115,15 @@ def test_an_action_without_a_due_date_is_refused_and_nothing_is_added(cast, logi
     incident = cast.a.incident
     action = incident.matrix_row.actions.first()
     response = login(cast.a.users["dsl"]).post(
-        url("incident_actions_add", incident), {"action": [action.pk], f"owner_{action.pk}": cast.a.users["dsl"].pk}
+        url("incident_actions_add", incident), actions_data([(action, cast.a.users["dsl"], "")])
     )
     assert response.status_code == 400
-    assert "choose an owner and a due date" in response.content.decode()
+    page = response.content.decode()
+    assert f"“{action.name}”: choose an owner and a due date (dd/mm/yyyy)." in page
+    # The row is shown again as it was sent: still ticked, with the owner chosen.
+    assert re.search(rf'<input type="checkbox" name="actions-0-take" [^>]*id="propose-{action.pk}" checked>', page)
+    owner_select = page.split(f'id="owner-{action.pk}"')[1].split("</select>")[0]
+    assert f'<option value="{cast.a.users["dsl"].pk}" selected>' in owner_select
     assert not IncidentAction.objects.filter(incident=incident, sanction_action=action).exists()
 
 
@@ -131,11 +132,27 @@ def test_an_action_titled_with_a_nul_character_is_refused_and_nothing_is_added(c
     before = incident.actions.count()
     due = (timezone.localdate() + timedelta(days=2)).isoformat()
     response = login(cast.a.users["dsl"]).post(
-        url("incident_actions_add", incident),
-        {"other_title": "Call\x00 home", "other_owner": cast.a.users["dsl"].pk, "other_due": due},
+        url("incident_actions_add", incident), actions_data(other=("Call\x00 home", cast.a.users["dsl"], due))
     )
     assert response.status_code == 400  # PostgreSQL refused it, and gave a 500
-    assert "The other action&#x27;s title: Null characters are not allowed." in response.content.decode()
+    assert "Null characters are not allowed." in response.content.decode()
+    assert incident.actions.count() == before
+
+
+def test_an_action_chosen_meanwhile_or_no_action_at_all_is_refused_and_nothing_is_added(cast, login):
+    incident = cast.a.incident
+    tutor = incident.matrix_row.actions.get(name="Refer to class teacher or tutor")
+    client = login(cast.a.users["dsl"])
+    due = (timezone.localdate() + timedelta(days=2)).isoformat()
+    client.post(url("incident_actions_add", incident), actions_data([(tutor, cast.a.users["teacher"], due)]))
+    before = incident.actions.count()
+    # The same row again, from a page opened before it was chosen.
+    response = client.post(url("incident_actions_add", incident), actions_data([(tutor, cast.a.users["teacher"], due)]))
+    assert response.status_code == 400
+    assert "This action is no longer proposed (it may have been added meanwhile): untick it." in response.content.decode()
+    response = client.post(url("incident_actions_add", incident), actions_data())
+    assert response.status_code == 400
+    assert "Tick at least one action, or describe another one." in response.content.decode()
     assert incident.actions.count() == before
 
 
