@@ -1,4 +1,7 @@
-"""The English school calendar: academic years from 1 September, year groups and key stages."""
+"""
+The English school calendar: academic years from 1 September, year groups and key stages.
+A school's own terms, half-terms and closures are in `esafety.terms`.
+"""
 
 from datetime import date
 
@@ -66,30 +69,3 @@ def academic_year_start(day: date) -> int:
 def academic_year_label(day: date) -> str:
     start = academic_year_start(day)
     return f"{start}/{str(start + 1)[-2:]}"
-
-
-# Half-terms by calendar month. Schools' exact dates vary by a week or two (Easter moves);
-# trend charts group by these, which is close enough to compare one year with the last.
-HALF_TERMS = [
-    ("Autumn 1", (9, 10)),
-    ("Autumn 2", (11, 12)),
-    ("Spring 1", (1, 2)),
-    ("Spring 2", (3,)),
-    ("Summer 1", (4, 5)),
-    ("Summer 2", (6, 7, 8)),
-]
-_HALF_TERM_OF_MONTH = {month: index for index, (_, months) in enumerate(HALF_TERMS) for month in months}
-
-
-def half_term_index(day: date) -> int:
-    """0 for Autumn 1 to 5 for Summer 2."""
-    return _HALF_TERM_OF_MONTH[day.month]
-
-
-def term_start(day: date) -> date:
-    """The first day of the term (autumn, spring or summer) containing `day`, by the months above."""
-    if day.month >= 9:
-        return date(day.year, 9, 1)
-    if day.month <= 3:
-        return date(day.year, 1, 1)
-    return date(day.year, 4, 1)

@@ -22,6 +22,7 @@ from esafety.models import FormGroup, Membership, ParentCarer, Pupil, PupilConta
 from esafety.roles import Role
 from esafety.schools import school_create
 from esafety.second_factor import REQUIRED_FOR, second_factor_enrol_for_demo
+from esafety.terms.demo import seed_demo_term_dates
 
 DEMO_PASSWORD = "demo-password"
 
@@ -120,6 +121,7 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
         pupils = bulk_create_with_history(pupils, Pupil, batch_size=500)
         _build_contacts(school, pupils, rng)
         logins = _build_logins(plan, school, staff, trust)
+        seed_demo_term_dates(school)
     return school, logins
 
 

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from esafety.calendar import KeyStage, academic_year_start, key_stage_for_ncy, ncy_label
 from esafety.roles import Role
+from esafety.scoping import SchoolScopedManager
 
 
 class SchoolScopedQuerySet(models.QuerySet):
@@ -608,3 +609,93 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+
+# --- The school's own term dates ---------------------------------------------
+# Read through `esafety.terms` (is_school_day, next_school_day, term_for…), which
+# falls back to a default English pattern for a year the school has not entered.
+
+
+class SchoolTerm(models.Model):
+    """One of a school's three terms in an academic year, with its half-term break."""
+
+    class Name(models.TextChoices):
+        AUTUMN = "autumn", "Autumn"
+        SPRING = "spring", "Spring"
+        SUMMER = "summer", "Summer"
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="terms")
+    academic_year = models.ForeignKey(
+        AcademicYear, verbose_name="academic year", on_delete=models.PROTECT, related_name="school_terms"
+    )
+    name = models.CharField("term", max_length=10, choices=Name.choices)
+    starts_on = models.DateField("first day of term")
+    ends_on = models.DateField("last day of term")
+    half_term_starts_on = models.DateField("first day of the half-term break")
+    half_term_ends_on = models.DateField("last day of the half-term break")
+    history = HistoricalRecords()
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        verbose_name = "school term"
+        ordering = ["starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "academic_year", "name"], name="school_term_one_of_each_per_year"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=models.F("starts_on")),
+                name="school_term_ends_after_start",
+                violation_error_message="A term must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(half_term_ends_on__gte=models.F("half_term_starts_on")),
+                name="school_term_half_term_ends_after_start",
+                violation_error_message="A half-term break must end on or after its first day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(half_term_starts_on__gt=models.F("starts_on"), half_term_ends_on__lt=models.F("ends_on")),
+                name="school_term_half_term_inside_term",
+                violation_error_message="The half-term break must fall inside its term.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_name_display()} term"
+
+
+class SchoolClosure(models.Model):
+    """A day or days the school is closed to pupils in an academic year: an INSET (training) day or another closure."""
+
+    class Kind(models.TextChoices):
+        INSET = "inset", "INSET day"
+        CLOSED = "closed", "Other closure"
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="closures")
+    academic_year = models.ForeignKey(
+        AcademicYear, verbose_name="academic year", on_delete=models.PROTECT, related_name="school_closures"
+    )
+    kind = models.CharField("kind", max_length=10, choices=Kind.choices, default=Kind.INSET)
+    starts_on = models.DateField("first day closed")
+    ends_on = models.DateField("last day closed", help_text="The same as the first day for a single day.")
+    description = models.CharField("description", max_length=200, blank=True, help_text="e.g. Staff training, polling station.")
+    history = HistoricalRecords()
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        verbose_name = "school closure"
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="school_closure_ends_after_start",
+                violation_error_message="A closure must end on or after its first day.",
+            ),
+        ]
+        indexes = [
+            # The school calendar: a school's closures in a run of academic years (esafety.terms.selectors).
+            models.Index(fields=["school", "academic_year"], name="school_closure_school_year_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.starts_on:%d/%m/%Y}"

@@ -32,6 +32,7 @@ class Capability(models.TextChoices):
     IMPORT_MIS = "import_mis", "Import pupils, parents/carers, forms and staff from the MIS"
     VIEW_ACCESS_LOG = "view_access_log", "Read the access log"
     RESET_SECOND_FACTOR = "reset_second_factor", "Reset a colleague's two-factor sign-in when their phone is lost"
+    MANAGE_TERM_DATES = "manage_term_dates", "Enter the school's term dates, half-terms, INSET days and closures"
     # Incidents
     LOG_INCIDENT = "log_incident", "Log an incident and see the incidents they reported"
     TRIAGE_INCIDENTS = "triage_incidents", "Triage and handle pupil incidents, including child-protection ones"
@@ -68,10 +69,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.SET_UP_CONSENT,
         C.VIEW_CONSENT_COVERAGE,
         C.RESET_SECOND_FACTOR,
+        C.MANAGE_TERM_DATES,
     },
     # The IT manager runs the accounts.
     Role.IT: EVERY_STAFF_MEMBER | {C.RESET_SECOND_FACTOR},
-    Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT},
+    # The office keeps the school's calendar; the head agrees it.
+    Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT, C.MANAGE_TERM_DATES},
     # Governors read anonymised reports only: no names of pupils or staff.
     Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE}),
     Role.LEAD: EVERY_STAFF_MEMBER | {C.SET_UP_INCIDENTS, C.SET_UP_CONSENT, C.VIEW_CONSENT_COVERAGE},

@@ -37,6 +37,7 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("consents/", include("consents.urls")),
     path("incidents/", include("incidents.urls")),
+    path("terms/", include("esafety.terms.urls")),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
     path("accounts/two-factor/", signin.second_factor_verify, name="second_factor_verify"),

@@ -20,13 +20,14 @@ from django.utils import timezone
 
 from esafety.access import SchoolAccess, capability_required
 from esafety.audit import access_log_write, access_log_write_each, filters_summary
-from esafety.calendar import HALF_TERMS, academic_year_label, academic_year_start, ncy_label, term_start
+from esafety.calendar import academic_year_start, ncy_label
 from esafety.csv_export import csv_response, csv_safe, export_filters, export_refused
 from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry
 from esafety.pdf import pdf_response, render_pdf
 from esafety.roles import Capability
 from esafety.second_factor import restricted_record_opened
+from esafety.terms import SchoolCalendar, school_calendar
 from incidents import selectors
 from incidents.filters import IncidentFilter, with_severity_rank
 from incidents.models import Incident
@@ -106,28 +107,31 @@ class HalfTermTrend:
     totals_last: list[int]
     # (category name, [(this year, last year) for each half-term], total this year, total last year)
     categories: list[tuple[str, list[tuple[int, int]], int, int]] = field(default_factory=list)
+    # The half-terms counted, each running on through the break after it (SchoolYearDates.trend_periods).
+    periods_this: list = field(default_factory=list)
+    periods_last: list = field(default_factory=list)
+    # Either year's dates are the default pattern, not the school's own (esafety.terms).
+    default_dates: bool = False
 
 
 def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def half_term_bounds(year_start: int) -> list[tuple[datetime, datetime]]:
-    """The start and end (exclusive) of each half-term of the academic year beginning in September of `year_start`."""
-    bounds = []
-    for _, months in HALF_TERMS:
-        first, last = months[0], months[-1]
-        begin = date(year_start if first >= 9 else year_start + 1, first, 1)
-        end_year = year_start if last >= 9 else year_start + 1
-        end = date(end_year + 1, 1, 1) if last == 12 else date(end_year, last + 1, 1)
-        bounds.append((_aware(begin), _aware(end)))
-    return bounds
+def half_term_bounds(calendar: SchoolCalendar, year_start: int) -> list[tuple[datetime, datetime]]:
+    """
+    The start and end (exclusive) of each half-term of the academic year beginning in September of
+    `year_start`, by the school's term dates: each runs on through the break after it, so that an incident
+    in a holiday counts in the half-term before.
+    """
+    return [(_aware(p.starts_on), _aware(p.ends_on + timedelta(days=1))) for p in calendar.year(year_start).trend_periods()]
 
 
-def half_term_trend(visible: QuerySet[Incident], today: date) -> HalfTermTrend:
+def half_term_trend(visible: QuerySet[Incident], calendar: SchoolCalendar, today: date) -> HalfTermTrend:
     """One grouped query: a count for each half-term of both years, by category (date ranges, so indexes serve it)."""
     this_start = academic_year_start(today)
-    periods = {"this": half_term_bounds(this_start), "last": half_term_bounds(this_start - 1)}
+    this_year, last_year = calendar.year(this_start), calendar.year(this_start - 1)
+    periods = {"this": half_term_bounds(calendar, this_start), "last": half_term_bounds(calendar, this_start - 1)}
     counts = {
         f"{year}_{i}": Count("pk", filter=Q(occurred_at__gte=begin, occurred_at__lt=end))
         for year, bounds in periods.items()
@@ -139,13 +143,17 @@ def half_term_trend(visible: QuerySet[Incident], today: date) -> HalfTermTrend:
         .annotate(**counts)
         .order_by("category__order", "category__name")
     )
-    count = len(HALF_TERMS)
+    periods_this = this_year.trend_periods()
+    count = len(periods_this)
     trend = HalfTermTrend(
-        this_year=academic_year_label(today),
-        last_year=academic_year_label(date(this_start - 1, 9, 1)),
-        labels=[name for name, _ in HALF_TERMS],
+        this_year=this_year.label,
+        last_year=last_year.label,
+        labels=[p.half for p in periods_this],
         totals_this=[0] * count,
         totals_last=[0] * count,
+        periods_this=periods_this,
+        periods_last=last_year.trend_periods(),
+        default_dates=this_year.is_default or last_year.is_default,
     )
     for row in rows:
         this = [row[f"this_{i}"] for i in range(count)]
@@ -201,11 +209,15 @@ class Trends:
 
 def trends_for(access: SchoolAccess, user, today: date) -> Trends:
     visible = selectors.incidents_for(access, user)
-    this_year = visible.filter(occurred_at__gte=_aware(date(academic_year_start(today), 9, 1)))
+    year_start = academic_year_start(today)
+    this_year = visible.filter(occurred_at__gte=_aware(date(year_start, 9, 1)))
     settings = selectors.settings_for(access.school)
-    since = term_start(today)
+    # Terms alone (one query): the trends group by half-term and "this term" starts on the school's own date.
+    calendar = school_calendar(access.school, year_start - 1, year_start, closures=False)
+    term = calendar.latest_term(today)
+    since = term.starts_on if term else date(year_start, 9, 1)
     return Trends(
-        half_terms=half_term_trend(visible, today),
+        half_terms=half_term_trend(visible, calendar, today),
         year_groups=year_group_counts(this_year),
         locations=location_counts(this_year),
         frequent_pupils=selectors.frequent_pupils(access, user, since, settings.repeat_threshold),

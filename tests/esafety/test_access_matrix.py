@@ -12,7 +12,9 @@ nothing of school A.
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from esafety.calendar import academic_year_start
 from esafety.models import ImportJob
 from tests.access_rules import ALL, AUDITORS, EXPORTERS, OFFICE, PEOPLE, SAFEGUARDING, Row
 from tests.consents.access_rows import ROWS as CONSENT_ROWS
@@ -21,6 +23,13 @@ from tests.incidents.access_rows import ROWS as INCIDENT_ROWS
 # Roles that need not sign in with a second factor (esafety.second_factor.REQUIRED_FOR).
 OPTIONAL_SECOND_FACTOR = frozenset({"teacher", "office", "governor", "lead"})
 RESETTERS = frozenset({"head", "it"})
+# The school's term dates (esafety.terms): kept by the office and the head.
+TERM_KEEPERS = frozenset({"head", "office"})
+
+
+def _this_school_year(cast):
+    return {"start_year": academic_year_start(timezone.localdate())}
+
 
 CORE = {
     "home": Row(ALL),
@@ -90,6 +99,12 @@ CORE = {
     "second_factor_reset": Row(
         RESETTERS, kwargs=lambda c: {"user_id": c.a.users["teacher"].pk}, method="post", ok=302, record_of_a=True
     ),
+    # Term dates: no URL names a record of school A, so school B's office and head get the same pages, with
+    # their own school's dates. The import, sent without a file, shows the screen again saying a file is needed.
+    "terms:term_dates_current": Row(TERM_KEEPERS, ok=302),
+    "terms:term_dates": Row(TERM_KEEPERS, kwargs=_this_school_year),
+    "terms:term_dates_import": Row(TERM_KEEPERS, kwargs=_this_school_year, method="post", ok=400),
+    "terms:term_dates_csv": Row(TERM_KEEPERS, kwargs=_this_school_year),
 }
 
 # Each app keeps the rows of its own URLs beside its tests.

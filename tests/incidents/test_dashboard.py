@@ -4,13 +4,15 @@ from its row and coming back, the trends and the home-page panels, and what
 each handler may see there.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from esafety.models import AcademicYear, SchoolTerm
+from esafety.terms import TermDates, term_dates_save
 from incidents import services
 from incidents.models import Incident, IncidentAction, IncidentEvent, IncidentSettings
 from tests import factories as f
@@ -18,6 +20,7 @@ from tests.incidents.incident_factory import Part, log_incident, reload
 
 Severity, Status = Incident.Severity, Incident.Status
 DASHBOARD = "/incidents/"
+Term = SchoolTerm.Name
 
 
 def queue(response, key):
@@ -172,7 +175,7 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def spring_2026(time_machine):
-    """10 March 2026: Spring 2 of 2025/26; the term began on 1 January."""
+    """10 March 2026: Spring 2 of 2025/26. With no dates entered, the default pattern: spring term from 5 January."""
     time_machine.move_to(datetime(2026, 3, 10, 10, 0, tzinfo=LONDON))
 
 
@@ -215,6 +218,41 @@ def test_trends_compare_half_terms_with_last_year_by_category(spring_2026, cast,
     assert '3<span class="visually-hidden"> this year,</span>' in table
     assert response.context["chart_data"]["halfTerms"]["series"][0]["data"] == [1, 0, 0, 4, 0, 0]
     assert "chart.umd.min.js" in html and 'id="trend-data"' in html
+
+
+def test_trends_follow_the_schools_own_half_terms(spring_2026, cast, login):
+    # The school's February half-term is a week earlier than the default pattern's (16 to 20 February 2026).
+    term_dates_save(
+        school=cast.a.school,
+        academic_year=AcademicYear.objects.for_date(date(2025, 9, 1)),
+        terms=[
+            TermDates(Term.AUTUMN, date(2025, 9, 3), date(2025, 12, 19), date(2025, 10, 27), date(2025, 10, 31)),
+            TermDates(Term.SPRING, date(2026, 1, 6), date(2026, 3, 27), date(2026, 2, 9), date(2026, 2, 13)),
+            TermDates(Term.SUMMER, date(2026, 4, 13), date(2026, 7, 22), date(2026, 5, 26), date(2026, 5, 29)),
+        ],
+        closures=[],
+        actor=cast.a.users["office"],
+    )
+    log_incident(cast.a, when=at(2026, 2, 11))  # in the school's half-term: Spring 1, with the weeks before it
+    log_incident(cast.a, when=at(2026, 2, 17))  # the default pattern's half-term, but Spring 2 at this school
+    log_incident(cast.a, when=at(2025, 10, 29))  # the October half-term: Autumn 1
+    log_incident(cast.a, when=at(2025, 12, 27))  # Christmas: Autumn 2, the half-term before
+    log_incident(cast.a, when=at(2026, 2, 17) - timedelta(days=365))  # last year: no dates entered, the default pattern
+
+    response = login(cast.a.users["dsl"]).get(DASHBOARD)
+
+    half_terms = response.context["trends"].half_terms
+    assert half_terms.labels == ["Autumn 1", "Autumn 2", "Spring 1", "Spring 2", "Summer 1", "Summer 2"]
+    # Spring 2 also holds the cast's two incidents of 9 March.
+    assert half_terms.totals_this == [1, 1, 1, 3, 0, 0]
+    # 17 February 2025 was in the default pattern's half-term (17 to 21 February 2025), so in Spring 1.
+    assert half_terms.totals_last == [0, 0, 1, 0, 0, 0]
+    spring_2 = half_terms.periods_this[3]
+    assert (spring_2.starts_on, spring_2.ends_on) == (date(2026, 2, 16), date(2026, 4, 12))
+    assert not spring_2.is_default and half_terms.periods_last[3].is_default
+    assert half_terms.default_dates  # last year's dates are the default pattern's
+    # "This term" starts on the school's first day of the spring term.
+    assert response.context["trends"].term_since == date(2026, 1, 6)
 
 
 def test_the_chair_sees_trends_of_allegations_about_the_head_alone(spring_2026, cast, login):
