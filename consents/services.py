@@ -401,7 +401,7 @@ def slip_batch_start(*, consent_round: ConsentRound, only_missing: bool, per_pag
     with transaction.atomic():
         batch = SlipBatch(round=consent_round, only_missing=only_missing, per_page=per_page, created_by=actor)
         save_with_history(batch, actor=actor, reason="Slips asked for")
-        outbox_enqueue("consents.tasks.slip_batch_build", batch_id=str(batch.pk))
+        outbox_enqueue("consents.tasks.slip_batch_build", school_id=batch.round.school_id, batch_id=str(batch.pk))
     return batch
 
 

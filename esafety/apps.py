@@ -6,5 +6,12 @@ class EsafetyConfig(AppConfig):
     verbose_name = "Schools and people"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         # Register the tasks now, so that in-process mode (no broker) can run them by name.
         from esafety import tasks  # noqa: F401
+        from esafety.schools import schools_set_up_all
+
+        # An app added to a running installation gives every existing school its starting rows when
+        # `migrate` runs; a new school gets them when it is created (esafety.schools).
+        post_migrate.connect(schools_set_up_all, sender=self)

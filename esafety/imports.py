@@ -719,7 +719,7 @@ def import_start(*, school, kind: str, file_name: str, text: str, actor) -> Impo
     with transaction.atomic():
         job = ImportJob(school=school, kind=kind, file_name=file_name[:200], csv_text=text, created_by=actor)
         save_with_history(job, actor=actor)
-        outbox_enqueue("esafety.tasks.import_check", job_id=str(job.pk))
+        outbox_enqueue("esafety.tasks.import_check", school_id=job.school_id, job_id=str(job.pk))
     return job
 
 
@@ -756,7 +756,7 @@ def import_confirm(*, job: ImportJob, accept: str, mark_missing_as_left: bool, a
         job.mark_missing_as_left = mark_missing_as_left and job.kind in (ImportJob.Kind.PUPILS, ImportJob.Kind.STAFF)
         job.confirmed_by = actor
         save_with_history(job, actor=actor, reason="Confirmed")
-        outbox_enqueue("esafety.tasks.import_apply", job_id=str(job.pk))
+        outbox_enqueue("esafety.tasks.import_apply", school_id=job.school_id, job_id=str(job.pk))
 
 
 def import_cancel(*, job: ImportJob, actor) -> None:

@@ -16,10 +16,11 @@ manager and need no scope; querysets (`Incident.objects…`, `pupil.consent_answ
 """
 
 from contextlib import contextmanager
-from functools import wraps
+from functools import cache, wraps
 
 from celery import Task, shared_task
 from django.db import models
+from django.urls import reverse
 from django_scopes import ScopedManager, ScopeError, scope, scopes_disabled
 from django_scopes.manager import DisabledQuerySet
 from django_scopes.state import state
@@ -42,21 +43,46 @@ def SchoolScopedManager(queryset_class=models.QuerySet, path: str = "school"):  
     The default manager of a school-owned model: `objects = SchoolScopedManager(IncidentQuerySet)`.
 
     `path` is how the model reaches its school (`"incident__school"` for a row that belongs to an incident).
-    Outside a school scope every use raises ScopeError, custom queryset methods included.
+    Outside a school scope every read raises ScopeError, the queryset's own methods included.
     """
     base = ScopedManager(_manager_class=models.Manager.from_queryset(queryset_class), school=path).__class__
+    refusing = _refusing_queryset_class(queryset_class)
 
     class Manager(base):
         def get_queryset(self):
             queryset = super().get_queryset()
             if isinstance(queryset, DisabledQuerySet):
-                raise ScopeError(
-                    f"{self.model.__name__} belongs to a school: query it inside `scope(school=...)` (see docs/adding-an-app.md)."
-                )
+                return refusing(model=self.model, using=self._db, hints=self._hints)
             return queryset
 
     Manager.__name__ = f"SchoolScoped{queryset_class.__name__}Manager"
     return Manager()
+
+
+# What reads the database. A queryset made outside a scope can still be built on (a form field's queryset is
+# made when the form class is defined) but raises as soon as it would read, or be used inside another query.
+# Creating a row with its school named stays allowed: an access-log entry written while signing in, for one.
+_READS = (
+    "_fetch_all",
+    "iterator",
+    "count",
+    "exists",
+    "contains",
+    "aggregate",
+    "explain",
+    "update",
+    "_update",
+    "delete",
+    "_raw_delete",
+    "resolve_expression",
+)
+
+
+def _refusing_queryset_class(queryset_class):
+    def refuse(self, *args, **kwargs):
+        raise ScopeError(f"{self.model.__name__} belongs to a school: query it inside `scope(school=...)` (esafety.scoping).")
+
+    return type(f"ScopeRequired{queryset_class.__name__}", (queryset_class,), dict.fromkeys(_READS, refuse))
 
 
 @contextmanager
@@ -73,19 +99,28 @@ class SchoolScopeMiddleware:
     """
     Runs each request inside the scope of the school the user is working in. A request without one
     (signing in, a user with no school yet) has no scope, so a school-owned query there raises.
-    The admin site, for superusers only, sees every school (`esafety.admin`).
+    The admin site, for superusers only, sees every school.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.user.is_authenticated and request.user.is_superuser and request.path_info.startswith(_admin_root()):
+            # The set-up site lists every school's look-up rows; only superusers reach it (ModelAdmin checks).
+            with scopes_disabled():
+                return self.get_response(request)
         school = request.access.school if request.user.is_authenticated else None
         if school is None:
             with no_scope():
                 return self.get_response(request)
         with scope(school=school):
             return self.get_response(request)
+
+
+@cache
+def _admin_root() -> str:
+    return reverse("admin:index")
 
 
 class SchoolScopedTask(Task):

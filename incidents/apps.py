@@ -10,7 +10,7 @@ class IncidentsConfig(AppConfig):
         from esafety.audit import access_log_records
         from esafety.demo import DEMO_EXTENSIONS
         from esafety.schools import school_setup
-        from incidents import panels, selectors, tasks, timeline  # noqa: F401
+        from incidents import home, selectors, tasks, timeline  # noqa: F401
         from incidents.defaults import incident_defaults_install
         from incidents.demo import seed_demo_incidents
         from incidents.models import Incident
