@@ -7,7 +7,7 @@ class ConsentsConfig(AppConfig):
 
     def ready(self):
         # Register the tasks (in-process mode runs them by name), the home panel and the chronology source.
-        from consents import home, tasks, timeline  # noqa: F401
+        from consents import home, menu, tasks, timeline  # noqa: F401
         from consents.demo import seed_demo_consents
         from consents.models import ConsentRound, SlipBatch
         from consents.services import consents_for_new_school

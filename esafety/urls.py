@@ -35,6 +35,7 @@ urlpatterns = [
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("access-log/", views.access_log, name="access_log"),
     path("consents/", include("consents.urls")),
+    path("filtering/", include("filtering.urls")),
     path("incidents/", include("incidents.urls")),
     # Accounts
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
