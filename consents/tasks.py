@@ -9,7 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from consents import services
-from esafety.scoping import school_task, schools_fan_out
+from esafety.school_tasks import school_task, schools_fan_out
 
 
 @school_task(acks_late=True)

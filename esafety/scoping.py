@@ -6,8 +6,8 @@ Every school-owned model's default manager is `SchoolScopedManager` (django-scop
 `ScopeError` instead of returning every school's rows. Who opens the scope:
 
 - a request: `SchoolScopeMiddleware`, with the school the user is working in (`request.access.school`);
-- a task: `school_task` runs the task inside its school's scope, and every other task starts with
-  none (`SchoolScopedTask`), so that a task never borrows the scope of whatever queued it;
+- a task: `esafety.school_tasks.school_task` runs the task inside its school's scope, and every other
+  task starts with none (`SchoolScopedTask`), so that a task never borrows the scope of whatever queued it;
 - a management command or a set-up step across schools: `with scope(school=school):`, or, where it
   really concerns every school (the admin, seeding demo data), `with scopes_disabled():`.
 
@@ -16,9 +16,9 @@ manager and need no scope; querysets (`Incident.objects…`, `pupil.consent_answ
 """
 
 from contextlib import contextmanager
-from functools import cache, wraps
+from functools import cache
 
-from celery import Task, shared_task
+from celery import Task
 from django.db import models
 from django.urls import reverse
 from django_scopes import ScopedManager, ScopeError, scope, scopes_disabled
@@ -31,8 +31,6 @@ __all__ = [
     "SchoolScopedTask",
     "SchoolScopeMiddleware",
     "no_scope",
-    "schools_fan_out",
-    "school_task",
     "scope",
     "scopes_disabled",
 ]
@@ -129,38 +127,3 @@ class SchoolScopedTask(Task):
     def __call__(self, *args, **kwargs):
         with no_scope():
             return super().__call__(*args, **kwargs)
-
-
-def school_task(**options):
-    """
-    A task about one school: called with `school_id` first, it runs `func(school, ...)` inside that
-    school's scope, and does nothing if the school has gone. `school_task(acks_late=True)` passes
-    options on to Celery.
-    """
-
-    def decorator(func):
-        @shared_task(name=f"{func.__module__}.{func.__name__}", **options)
-        @wraps(func)
-        def task(school_id: int, *args, **kwargs):
-            from esafety.models import School
-
-            school = School.objects.filter(pk=school_id).first()
-            if school is None:
-                return None
-            with scope(school=school):
-                return func(school, *args, **kwargs)
-
-        return task
-
-    return decorator
-
-
-def schools_fan_out(task_name: str) -> int:
-    """Queue one `school_task` per school through the outbox (e.g. a daily job beat runs once)."""
-    from esafety.models import School
-    from esafety.outbox import outbox_enqueue
-
-    school_ids = list(School.objects.values_list("pk", flat=True))
-    for school_id in school_ids:
-        outbox_enqueue(task_name, school_id=school_id)
-    return len(school_ids)

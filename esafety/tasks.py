@@ -13,7 +13,7 @@ from django.core import management
 from django.utils import timezone
 
 from esafety import imports, notifications, outbox
-from esafety.scoping import school_task, schools_fan_out
+from esafety.school_tasks import school_task, schools_fan_out
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

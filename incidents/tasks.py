@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from esafety.scoping import school_task, schools_fan_out
+from esafety.school_tasks import school_task, schools_fan_out
 from incidents import reminders
 
 
