@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from esafety.calendar import KeyStage
 from esafety.models import AcademicYear, FormGroup, ParentCarer, Pupil, School, SchoolScopedQuerySet, StaffMember, YearGroup
+from esafety.scoping import SchoolScopedManager
 
 # Slip codes avoid 0/O and 1/I, which are easily misread on paper.
 SLIP_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -51,6 +52,8 @@ class ConsentSettings(models.Model):
         help_text="After this many years from their leaving date, a pupil's consent records are removed.",
     )
     history = HistoricalRecords()
+
+    objects = SchoolScopedManager()
 
     class Meta:
         verbose_name = "consent settings"
@@ -137,7 +140,7 @@ class ConsentType(models.Model):
     )
     history = HistoricalRecords(excluded_fields=["current_wording"])
 
-    objects = ConsentTypeQuerySet.as_manager()
+    objects = SchoolScopedManager(ConsentTypeQuerySet)
 
     class Meta:
         ordering = ["order", "title"]
@@ -183,6 +186,8 @@ class ConsentWording(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = SchoolScopedManager(path="consent_type__school")
+
     class Meta:
         ordering = ["consent_type", "-version"]
         constraints = [models.UniqueConstraint(fields=["consent_type", "version"], name="consent_wording_unique_version")]
@@ -221,7 +226,7 @@ class ConsentRound(models.Model):
     closed_at = models.DateTimeField("closed", null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["-created_at"]
@@ -245,6 +250,8 @@ class ConsentSlip(models.Model):
     returned_at = models.DateTimeField("returned", null=True, blank=True)
     created_at = models.DateTimeField("created", default=timezone.now)
     history = HistoricalRecords()
+
+    objects = SchoolScopedManager(path="round__school")
 
     class Meta:
         ordering = ["pupil__last_name", "pupil__first_name"]
@@ -317,7 +324,7 @@ class ConsentAnswer(models.Model):
     withdrawal_note = models.CharField("withdrawal note", max_length=300, blank=True)
     history = HistoricalRecords()
 
-    objects = ConsentAnswerQuerySet.as_manager()
+    objects = SchoolScopedManager(ConsentAnswerQuerySet)
 
     class Meta:
         ordering = ["-entered_at"]
@@ -368,7 +375,7 @@ class PhotoCheckLookup(models.Model):
     at = models.DateTimeField(default=timezone.now)
     # A short-lived note of who looked, purged after a few weeks: not a record anyone edits.
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         indexes = [
@@ -402,6 +409,8 @@ class SlipBatch(models.Model):
     finished_at = models.DateTimeField("finished", null=True, blank=True)
     history = HistoricalRecords()
 
+    objects = SchoolScopedManager(path="round__school")
+
     class Meta:
         ordering = ["-created_at"]
 
@@ -424,7 +433,7 @@ class StaffAgreement(models.Model):
     expired_at = models.DateTimeField("expired", null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["-accepted_at"]
@@ -449,7 +458,7 @@ class ConsentRenewal(models.Model):
     round = models.ForeignKey(ConsentRound, verbose_name="draft round", on_delete=models.SET_NULL, null=True, related_name="+")
     history = HistoricalRecords()
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["-ran_at"]
@@ -470,7 +479,7 @@ class ConsentPurge(models.Model):
     slips = models.PositiveIntegerField("slips removed", default=0)
     history = HistoricalRecords()
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["-ran_at"]

@@ -1,5 +1,6 @@
 from django.db.models import Q
 
+from esafety.menu import action_menu, main_menu
 from esafety.models import Notification
 from esafety.roles import Capability
 
@@ -9,7 +10,9 @@ def school_access(request):
     access = getattr(request, "access", None)
     context = {"access": access, "Capability": Capability}
     if access is not None and request.user.is_authenticated and access.school is not None:
-        # A callable, so that the count is only queried when the page shows the bell.
+        # Callables: worked out only when the page shows the menu and the bell.
+        context["main_menu"] = lambda: main_menu(request)
+        context["action_menu"] = lambda: action_menu(request)
         context["unread_notifications"] = lambda: (
             Notification.objects.for_user(request.user).unread().filter(Q(school=access.school) | Q(school__isnull=True)).count()
         )

@@ -21,6 +21,7 @@ from esafety.calendar import academic_year_start
 from esafety.models import FormGroup, Membership, ParentCarer, Pupil, PupilContact, School, StaffMember, Trust, User, YearGroup
 from esafety.roles import Role
 from esafety.schools import school_create
+from esafety.scoping import scope
 from esafety.second_factor import REQUIRED_FOR, second_factor_enrol_for_demo
 from esafety.terms.demo import seed_demo_term_dates
 
@@ -88,6 +89,7 @@ def build_school(plan: SchoolPlan, *, trust: Trust | None, seed: int = 2026) -> 
     year_start = academic_year_start(today)
     with transaction.atomic():
         school = school_create(name=plan.name, urn=plan.urn, phase=plan.phase, trust=trust, email=f"office@{plan.domain}")
+    with transaction.atomic(), scope(school=school):
         year_groups = {ncy: YearGroup.objects.create(school=school, ncy=ncy) for ncy in plan.year_groups}
 
         staff = _build_staff(plan, school, rng, today)
@@ -265,5 +267,6 @@ def build_demo(size: str = "normal") -> list[tuple[School, list[DemoLogin]]]:
         second_factor_enrol_for_demo(user=user)
     for extend in DEMO_EXTENSIONS:
         for school, logins in built:
-            extend(school=school, logins=logins, rng=random.Random(2026), size=size)
+            with scope(school=school):
+                extend(school=school, logins=logins, rng=random.Random(2026), size=size)
     return built

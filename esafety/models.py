@@ -126,7 +126,7 @@ class YearGroup(models.Model):
     name = models.CharField("name", max_length=40, blank=True, help_text="Leave blank for the usual name, e.g. Year 7.")
     history = HistoricalRecords()
 
-    objects = YearGroupQuerySet.as_manager()
+    objects = SchoolScopedManager(YearGroupQuerySet)
 
     class Meta:
         ordering = ["school", "ncy"]
@@ -169,7 +169,7 @@ class FormGroup(models.Model):
     is_active = models.BooleanField("in use", default=True)
     history = HistoricalRecords()
 
-    objects = FormGroupQuerySet.as_manager()
+    objects = SchoolScopedManager(FormGroupQuerySet)
 
     class Meta:
         ordering = ["year_group__ncy", "name"]
@@ -219,7 +219,7 @@ class Pupil(models.Model):
     contacts = models.ManyToManyField("ParentCarer", through="PupilContact", related_name="pupils")
     history = HistoricalRecords()
 
-    objects = PersonQuerySet.as_manager()
+    objects = SchoolScopedManager(PersonQuerySet)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -261,7 +261,7 @@ class ParentCarer(models.Model):
     mis_id = models.CharField("MIS contact id", max_length=40)
     history = HistoricalRecords()
 
-    objects = PersonQuerySet.as_manager()
+    objects = SchoolScopedManager(PersonQuerySet)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -295,6 +295,8 @@ class PupilContact(models.Model):
     priority = models.PositiveSmallIntegerField("contact priority", default=1, help_text="1 is the first to contact.")
     history = HistoricalRecords()
 
+    objects = SchoolScopedManager(path="pupil__school")
+
     class Meta:
         ordering = ["priority"]
         constraints = [models.UniqueConstraint(fields=["pupil", "contact"], name="pupil_contact_unique")]
@@ -327,7 +329,7 @@ class StaffMember(models.Model):
     mis_id = models.CharField("MIS staff code", max_length=40)
     history = HistoricalRecords()
 
-    objects = PersonQuerySet.as_manager()
+    objects = SchoolScopedManager(PersonQuerySet)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -460,7 +462,7 @@ class AccessLogEntry(models.Model):
     reader_needs = models.CharField("capabilities a reader needs", max_length=300, blank=True, editable=False)
     ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
 
-    objects = AccessLogQuerySet.as_manager()
+    objects = SchoolScopedManager(AccessLogQuerySet)
 
     class Meta:
         ordering = ["-at"]
@@ -598,7 +600,7 @@ class ImportJob(models.Model):
     # The file and the per-row results hold personal data: history keeps the decisions, not them.
     history = HistoricalRecords(excluded_fields=["csv_text", "row_errors", "preview"])
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["-created_at"]

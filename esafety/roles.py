@@ -45,12 +45,21 @@ class Capability(models.TextChoices):
     RECORD_CONSENT = "record_consent", "Print consent slips, record returns and withdrawals, chase missing answers"
     SET_UP_CONSENT = "set_up_consent", "Edit consent types and their wording"
     VIEW_CONSENT_COVERAGE = "view_consent_coverage", "See consent coverage and who has accepted the staff agreement"
+    # Web filtering
+    REQUEST_FILTER_EXCEPTION = (
+        "request_filter_exception",
+        "Ask for blocked sites to be opened for a lesson, and follow their requests",
+    )
+    DECIDE_FILTER_EXCEPTION = (
+        "decide_filter_exception",
+        "See every filter exception request and decide on them (head teacher, IT)",
+    )
 
 
 C = Capability
 
 # What every member of staff may do, whatever else their role adds.
-EVERY_STAFF_MEMBER = frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.LOG_INCIDENT, C.CHECK_CONSENT})
+EVERY_STAFF_MEMBER = frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.LOG_INCIDENT, C.CHECK_CONSENT, C.REQUEST_FILTER_EXCEPTION})
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.STAFF: EVERY_STAFF_MEMBER,
@@ -70,9 +79,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.VIEW_CONSENT_COVERAGE,
         C.RESET_SECOND_FACTOR,
         C.MANAGE_TERM_DATES,
+        C.DECIDE_FILTER_EXCEPTION,
     },
-    # The IT manager runs the accounts.
-    Role.IT: EVERY_STAFF_MEMBER | {C.RESET_SECOND_FACTOR},
+    # The IT manager runs the accounts and the web filter.
+    Role.IT: EVERY_STAFF_MEMBER | {C.RESET_SECOND_FACTOR, C.DECIDE_FILTER_EXCEPTION},
     # The office keeps the school's calendar; the head agrees it.
     Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT, C.MANAGE_TERM_DATES},
     # Governors read anonymised reports only: no names of pupils or staff.

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from esafety.models import School
+from esafety.scoping import scope
 
 _SET_UP: list[Callable[[School], None]] = []
 
@@ -23,8 +24,15 @@ def school_setup(func: Callable[[School], None]):
 
 
 def school_set_up(school: School) -> None:
-    for set_up in _SET_UP:
-        set_up(school)
+    with scope(school=school):
+        for set_up in _SET_UP:
+            set_up(school)
+
+
+def schools_set_up_all(**signal_kwargs) -> None:
+    """Set up every school again (each step does nothing where it has already been done): after `migrate`."""
+    for school in School.objects.all():
+        school_set_up(school)
 
 
 @transaction.atomic

@@ -6,8 +6,8 @@ Every school-owned model's default manager is `SchoolScopedManager` (django-scop
 `ScopeError` instead of returning every school's rows. Who opens the scope:
 
 - a request: `SchoolScopeMiddleware`, with the school the user is working in (`request.access.school`);
-- a task: `school_task` runs the task inside its school's scope, and every other task starts with
-  none (`SchoolScopedTask`), so that a task never borrows the scope of whatever queued it;
+- a task: `esafety.school_tasks.school_task` runs the task inside its school's scope, and every other
+  task starts with none (`SchoolScopedTask`), so that a task never borrows the scope of whatever queued it;
 - a management command or a set-up step across schools: `with scope(school=school):`, or, where it
   really concerns every school (the admin, seeding demo data), `with scopes_disabled():`.
 
@@ -16,10 +16,11 @@ manager and need no scope; querysets (`Incident.objects…`, `pupil.consent_answ
 """
 
 from contextlib import contextmanager
-from functools import wraps
+from functools import cache
 
-from celery import Task, shared_task
+from celery import Task
 from django.db import models
+from django.urls import reverse
 from django_scopes import ScopedManager, ScopeError, scope, scopes_disabled
 from django_scopes.manager import DisabledQuerySet
 from django_scopes.state import state
@@ -30,8 +31,6 @@ __all__ = [
     "SchoolScopedTask",
     "SchoolScopeMiddleware",
     "no_scope",
-    "schools_fan_out",
-    "school_task",
     "scope",
     "scopes_disabled",
 ]
@@ -42,21 +41,46 @@ def SchoolScopedManager(queryset_class=models.QuerySet, path: str = "school"):  
     The default manager of a school-owned model: `objects = SchoolScopedManager(IncidentQuerySet)`.
 
     `path` is how the model reaches its school (`"incident__school"` for a row that belongs to an incident).
-    Outside a school scope every use raises ScopeError, custom queryset methods included.
+    Outside a school scope every read raises ScopeError, the queryset's own methods included.
     """
     base = ScopedManager(_manager_class=models.Manager.from_queryset(queryset_class), school=path).__class__
+    refusing = _refusing_queryset_class(queryset_class)
 
     class Manager(base):
         def get_queryset(self):
             queryset = super().get_queryset()
             if isinstance(queryset, DisabledQuerySet):
-                raise ScopeError(
-                    f"{self.model.__name__} belongs to a school: query it inside `scope(school=...)` (see docs/adding-an-app.md)."
-                )
+                return refusing(model=self.model, using=self._db, hints=self._hints)
             return queryset
 
     Manager.__name__ = f"SchoolScoped{queryset_class.__name__}Manager"
     return Manager()
+
+
+# What reads the database. A queryset made outside a scope can still be built on (a form field's queryset is
+# made when the form class is defined) but raises as soon as it would read, or be used inside another query.
+# Creating a row with its school named stays allowed: an access-log entry written while signing in, for one.
+_READS = (
+    "_fetch_all",
+    "iterator",
+    "count",
+    "exists",
+    "contains",
+    "aggregate",
+    "explain",
+    "update",
+    "_update",
+    "delete",
+    "_raw_delete",
+    "resolve_expression",
+)
+
+
+def _refusing_queryset_class(queryset_class):
+    def refuse(self, *args, **kwargs):
+        raise ScopeError(f"{self.model.__name__} belongs to a school: query it inside `scope(school=...)` (esafety.scoping).")
+
+    return type(f"ScopeRequired{queryset_class.__name__}", (queryset_class,), dict.fromkeys(_READS, refuse))
 
 
 @contextmanager
@@ -73,13 +97,17 @@ class SchoolScopeMiddleware:
     """
     Runs each request inside the scope of the school the user is working in. A request without one
     (signing in, a user with no school yet) has no scope, so a school-owned query there raises.
-    The admin site, for superusers only, sees every school (`esafety.admin`).
+    The admin site, for superusers only, sees every school.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.user.is_authenticated and request.user.is_superuser and request.path_info.startswith(_admin_root()):
+            # The set-up site lists every school's look-up rows; only superusers reach it (ModelAdmin checks).
+            with scopes_disabled():
+                return self.get_response(request)
         school = request.access.school if request.user.is_authenticated else None
         if school is None:
             with no_scope():
@@ -88,44 +116,14 @@ class SchoolScopeMiddleware:
             return self.get_response(request)
 
 
+@cache
+def _admin_root() -> str:
+    return reverse("admin:index")
+
+
 class SchoolScopedTask(Task):
     """Every task starts with no school in scope, even when run in-process by the code that queued it."""
 
     def __call__(self, *args, **kwargs):
         with no_scope():
             return super().__call__(*args, **kwargs)
-
-
-def school_task(**options):
-    """
-    A task about one school: called with `school_id` first, it runs `func(school, ...)` inside that
-    school's scope, and does nothing if the school has gone. `school_task(acks_late=True)` passes
-    options on to Celery.
-    """
-
-    def decorator(func):
-        @shared_task(name=f"{func.__module__}.{func.__name__}", **options)
-        @wraps(func)
-        def task(school_id: int, *args, **kwargs):
-            from esafety.models import School
-
-            school = School.objects.filter(pk=school_id).first()
-            if school is None:
-                return None
-            with scope(school=school):
-                return func(school, *args, **kwargs)
-
-        return task
-
-    return decorator
-
-
-def schools_fan_out(task_name: str) -> int:
-    """Queue one `school_task` per school through the outbox (e.g. a daily job beat runs once)."""
-    from esafety.models import School
-    from esafety.outbox import outbox_enqueue
-
-    school_ids = list(School.objects.values_list("pk", flat=True))
-    for school_id in school_ids:
-        outbox_enqueue(task_name, school_id=school_id)
-    return len(school_ids)

@@ -337,16 +337,16 @@ CELERY_BEAT_SCHEDULE = {
     # failed, e.g. because Redis was down when the record was saved.
     "drain-outbox": {"task": "esafety.tasks.outbox_drain", "schedule": 60.0},
     # Removes the uploaded MIS files (personal data) of finished imports, and
-    # cancels imports that were checked but never confirmed.
-    "purge-import-files": {"task": "esafety.tasks.imports_purge_files", "schedule": crontab(hour=2, minute=15)},
+    # cancels imports that were checked but never confirmed (per school).
+    "purge-import-files": {"task": "esafety.tasks.imports_purge_files_all", "schedule": crontab(hour=2, minute=15)},
     # Removes outbox messages sent more than OUTBOX_RETENTION_DAYS ago.
     "purge-outbox": {"task": "esafety.tasks.outbox_purge", "schedule": crontab(hour=2, minute=30)},
     # Deletes expired sessions from the database.
     "clear-sessions": {"task": "esafety.tasks.sessions_clear", "schedule": crontab(hour=3, minute=0)},
     # Tells each owner of an overdue incident action, once a day, before school starts (per school).
     "incident-actions-overdue": {"task": "incidents.tasks.overdue_actions_remind_all", "schedule": crontab(hour=7, minute=0)},
-    # Removes incident-log drafts nobody came back to within a month.
-    "incident-drafts-purge": {"task": "incidents.tasks.drafts_purge", "schedule": crontab(hour=3, minute=15)},
+    # Removes incident-log drafts nobody came back to within a month (per school).
+    "incident-drafts-purge": {"task": "incidents.tasks.drafts_purge_all", "schedule": crontab(hour=3, minute=15)},
     # Yearly consent renewal: queues one task per school, which acts only on or after the
     # school's renewal date (1 September unless it set another) and only once a year.
     "consent-renewal": {"task": "consents.tasks.consent_renewal_all", "schedule": crontab(hour=4, minute=30)},

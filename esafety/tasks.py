@@ -1,6 +1,8 @@
 """
 Celery tasks of the shared core. Each is a thin adapter: it takes ids, loads
-what it needs and calls a service; each is safe to run twice.
+what it needs and calls a service; each is safe to run twice. A task about a
+school's records is a `school_task` (it runs in that school's scope); a daily
+job over school records fans out to one such task per school.
 """
 
 from datetime import timedelta
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from esafety import notifications, outbox
 from esafety.mis_import import services as mis_import
+from esafety.school_tasks import school_task, schools_fan_out
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -29,18 +32,23 @@ def outbox_purge() -> int:
     return outbox.outbox_purge(sent_before=timezone.now() - timedelta(days=settings.OUTBOX_RETENTION_DAYS))
 
 
-@shared_task(acks_late=True)
-def import_check(job_id: str) -> None:
+@school_task(acks_late=True)
+def import_check(school, job_id: str) -> None:
     mis_import.import_check(job_id)
 
 
-@shared_task(acks_late=True)
-def import_apply(job_id: str) -> None:
+@school_task(acks_late=True)
+def import_apply(school, job_id: str) -> None:
     mis_import.import_apply(job_id)
 
 
 @shared_task
-def imports_purge_files() -> int:
+def imports_purge_files_all() -> int:
+    return schools_fan_out("esafety.tasks.imports_purge_files")
+
+
+@school_task()
+def imports_purge_files(school) -> int:
     cutoff = timezone.now() - timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
     return mis_import.imports_purge_files(finished_before=cutoff)
 

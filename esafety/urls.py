@@ -36,6 +36,7 @@ urlpatterns = [
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("access-log/", views.access_log, name="access_log"),
     path("consents/", include("consents.urls")),
+    path("filtering/", include("filtering.urls")),
     path("incidents/", include("incidents.urls")),
     path("terms/", include("esafety.terms.urls")),
     # Accounts

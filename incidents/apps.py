@@ -6,11 +6,11 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self):
-        # Contributions to the shared pages: the pupil's chronology and the home page's panels.
+        # Contributions to the shared pages: the menus, the pupil's chronology and the home page's panels.
         from esafety.audit import access_log_records
         from esafety.demo import DEMO_EXTENSIONS
         from esafety.schools import school_setup
-        from incidents import panels, selectors, tasks, timeline  # noqa: F401
+        from incidents import home, menu, selectors, tasks, timeline  # noqa: F401
         from incidents.defaults import incident_defaults_install
         from incidents.demo import seed_demo_incidents
         from incidents.models import Incident

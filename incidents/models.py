@@ -16,6 +16,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from esafety.models import Pupil, School, SchoolScopedQuerySet, StaffMember
+from esafety.scoping import SchoolScopedManager
 
 
 class IncidentSettings(models.Model):
@@ -35,6 +36,8 @@ class IncidentSettings(models.Model):
     )
     last_number = models.PositiveIntegerField("last incident number", default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["last_number"])
+
+    objects = SchoolScopedManager()
 
     class Meta:
         verbose_name = "incident settings"
@@ -68,7 +71,7 @@ class SanctionAction(models.Model):
     due_in_days = models.PositiveSmallIntegerField("due within (days)", default=5)
     history = HistoricalRecords()
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["matrix", "order", "name"]
@@ -93,7 +96,7 @@ class SanctionRow(models.Model):
     actions = models.ManyToManyField(SanctionAction, blank=True, related_name="rows", verbose_name="actions")
     history = HistoricalRecords(m2m_fields=[actions])
 
-    objects = SchoolScopedQuerySet.as_manager()
+    objects = SchoolScopedManager(SchoolScopedQuerySet)
 
     class Meta:
         ordering = ["matrix", "order", "name"]
@@ -154,7 +157,7 @@ class IncidentCategory(models.Model):
     )
     history = HistoricalRecords()
 
-    objects = IncidentCategoryQuerySet.as_manager()
+    objects = SchoolScopedManager(IncidentCategoryQuerySet)
 
     class Meta:
         ordering = ["order", "name"]
@@ -172,6 +175,8 @@ class ChecklistStepTemplate(models.Model):
     order = models.PositiveSmallIntegerField("order", default=0)
     text = models.CharField("step", max_length=300)
     history = HistoricalRecords()
+
+    objects = SchoolScopedManager(path="category__school")
 
     class Meta:
         ordering = ["order", "pk"]
@@ -259,7 +264,7 @@ class Incident(models.Model):
     closed_at = models.DateTimeField("closed at", null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = IncidentQuerySet.as_manager()
+    objects = SchoolScopedManager(IncidentQuerySet)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -315,6 +320,8 @@ class IncidentPerson(models.Model):
     outsider = models.CharField("someone outside the school", max_length=200, blank=True)
     history = HistoricalRecords()
 
+    objects = SchoolScopedManager(path="incident__school")
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -356,6 +363,8 @@ class IncidentEvent(models.Model):
     summary = models.CharField("what", max_length=300)
     note = models.TextField("note or reason", blank=True)
 
+    objects = SchoolScopedManager(path="incident__school")
+
     class Meta:
         ordering = ["at", "pk"]
 
@@ -378,6 +387,8 @@ class IncidentAction(models.Model):
     note = models.TextField("note", blank=True)
     reminded_on = models.DateField("last reminded on", null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["reminded_on"])
+
+    objects = SchoolScopedManager(path="incident__school")
 
     class Meta:
         ordering = ["done_at", "due_on", "pk"]
@@ -407,6 +418,8 @@ class IncidentChecklistStep(models.Model):
     note = models.TextField("note", blank=True, help_text="e.g. the referral's reference number")
     history = HistoricalRecords()
 
+    objects = SchoolScopedManager(path="incident__school")
+
     class Meta:
         ordering = ["order", "pk"]
 
@@ -424,6 +437,8 @@ class EvidenceItem(models.Model):
     secured_at = models.DateTimeField("secured at")
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()
+
+    objects = SchoolScopedManager(path="incident__school")
 
     class Meta:
         ordering = ["secured_at", "pk"]
@@ -445,6 +460,8 @@ class IncidentDraft(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
     data = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SchoolScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "school"], name="incident_draft_one_per_user")]

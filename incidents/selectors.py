@@ -110,13 +110,8 @@ def receipts_for(access: SchoolAccess, user) -> QuerySet[Incident]:
 
 
 def settings_for(school) -> IncidentSettings:
-    from incidents.defaults import incident_defaults_install
-
-    settings = IncidentSettings.objects.filter(school=school).first()
-    if settings is None:
-        incident_defaults_install(school)
-        settings = IncidentSettings.objects.get(school=school)
-    return settings
+    """The school's incident settings, made when the school was set up (incidents.defaults)."""
+    return IncidentSettings.objects.get(school=school)
 
 
 def categories_for(access: SchoolAccess) -> QuerySet[IncidentCategory]:

@@ -1,24 +1,26 @@
-"""Celery tasks of the incident log: thin adapters that take ids and call a service; each safe to run twice."""
+"""Celery tasks of the incident log: thin adapters that call a service in their school's scope; each safe to run twice."""
 
 from celery import shared_task
 
-from esafety.models import School
+from esafety.school_tasks import school_task, schools_fan_out
 from incidents import reminders
 
 
 @shared_task
 def overdue_actions_remind_all() -> int:
-    """Fan out: one reminder task per school."""
-    for school_id in School.objects.values_list("pk", flat=True):
-        overdue_actions_remind.delay(school_id)
-    return School.objects.count()
+    return schools_fan_out("incidents.tasks.overdue_actions_remind")
+
+
+@school_task()
+def overdue_actions_remind(school) -> int:
+    return reminders.overdue_actions_remind(school.pk)
 
 
 @shared_task
-def overdue_actions_remind(school_id: int) -> int:
-    return reminders.overdue_actions_remind(school_id)
+def drafts_purge_all() -> int:
+    return schools_fan_out("incidents.tasks.drafts_purge")
 
 
-@shared_task
-def drafts_purge() -> int:
+@school_task()
+def drafts_purge(school) -> int:
     return reminders.drafts_purge()

@@ -58,7 +58,6 @@ def _log_context(form, people_rows, draft_saved=None):
 @capability_required(Capability.LOG_INCIDENT)
 def incident_log(request):
     school = request.access.school
-    selectors.settings_for(school)  # a school's first incident installs its categories and matrices
     if request.method == "POST":
         form = IncidentLogForm(request.POST, school=school)
         if form.is_valid():
@@ -490,7 +489,6 @@ def setup(request):
 @capability_required(Capability.SET_UP_INCIDENTS)
 def category_edit(request, category_id=None):
     school = request.access.school
-    selectors.settings_for(school)
     category = get_object_or_404(IncidentCategory.objects.for_school(school), pk=category_id) if category_id else None
     form = CategoryForm(request.POST or None, instance=category, school=school)
     if request.method == "POST" and form.is_valid():
@@ -510,7 +508,6 @@ def matrix_edit(request, matrix):
     if matrix not in Matrix.values:
         raise Http404
     school = request.access.school
-    selectors.settings_for(school)
     if request.method == "POST":
         ticked = set()
         for value in request.POST.getlist("tick"):

@@ -25,12 +25,12 @@ logger = logging.getLogger(__name__)
 MAX_LISTED_ERRORS = 500
 
 
+@transaction.atomic
 def import_start(*, school: School, kind: str, file_name: str, text: str, actor: User) -> ImportJob:
     """Save an uploaded file (already read by the form) and queue its check."""
-    with transaction.atomic():
-        job = ImportJob(school=school, kind=kind, file_name=file_name[:200], csv_text=text, created_by=actor)
-        save_with_history(job, actor=actor)
-        outbox_enqueue("esafety.tasks.import_check", job_id=str(job.pk))
+    job = ImportJob(school=school, kind=kind, file_name=file_name[:200], csv_text=text, created_by=actor)
+    save_with_history(job, actor=actor)
+    outbox_enqueue("esafety.tasks.import_check", school_id=job.school_id, job_id=str(job.pk))
     return job
 
 
@@ -66,7 +66,7 @@ def import_confirm(*, job: ImportJob, accept: str, mark_missing_as_left: bool, a
         job.mark_missing_as_left = mark_missing_as_left and MIS_FILES[job.kind].marks_leavers
         job.confirmed_by = actor
         save_with_history(job, actor=actor, reason="Confirmed")
-        outbox_enqueue("esafety.tasks.import_apply", job_id=str(job.pk))
+        outbox_enqueue("esafety.tasks.import_apply", school_id=job.school_id, job_id=str(job.pk))
 
 
 def import_cancel(*, job: ImportJob, actor: User) -> None:

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.html import format_html
 
+from esafety.menu import section_menu
+
 register = template.Library()
 
 
@@ -21,3 +23,9 @@ def sort_header(context, field: str, label: str):
     if state:
         return format_html('<th scope="col" aria-sort="{}">{}</th>', state, link)
     return format_html('<th scope="col">{}</th>', link)
+
+
+@register.inclusion_tag("esafety/_section_nav.html", takes_context=True)
+def section_nav(context, section: str, label: str):
+    """A section's sub-navigation, from the entries its app registered (esafety.menu)."""
+    return {"links": section_menu(context["request"], section), "label": label}

@@ -110,7 +110,8 @@ def test_a_code_from_another_school_is_refused_with_a_clear_message(cast, login)
     response = client.get(reverse("consents:return_entry"), {"code": cast.b.slip.code})
     assert response.status_code == 400
     text = response.content.decode()
-    assert f"The slip {cast.b.slip.display_code} is not one of School A&#x27;s slips" in text
+    assert f"None of School A&#x27;s slips has the code {cast.b.slip.code}" in text
+    assert "A slip printed by another school cannot be recorded here." in text
     assert "Bob" not in text and "Badger" not in text
     # Posting it directly is a 404: the slip does not exist at this school.
     before = ConsentAnswer.objects.count()
@@ -151,7 +152,7 @@ def test_an_unknown_code_and_bad_answers_say_what_is_wrong_and_keep_what_was_typ
     client = login(cast.a.users["office"])
     response = client.get(reverse("consents:return_entry"), {"code": "ZZZZ-ZZZZ"})
     assert response.status_code == 400
-    assert "There is no slip with the code ZZZZ-ZZZZ" in response.content.decode()
+    assert "None of School A&#x27;s slips has the code ZZZZ-ZZZZ" in response.content.decode()
     assert 'value="ZZZZ-ZZZZ"' in response.content.decode()
 
     photo_print = cast.a.consent_types[Kind.PHOTO_PRINT]

@@ -64,7 +64,7 @@ def test_the_office_prints_slips_records_returns_and_the_chasing_list_shrinks(ca
     # A slip of another school is refused, and says why.
     page.get_by_label("Slip code").fill(cast.b.slip.code)
     page.get_by_role("button", name="Find the slip").click()
-    expect(page.get_by_text("is not one of School A's slips")).to_be_visible()
+    expect(page.get_by_text("A slip printed by another school cannot be recorded here.")).to_be_visible()
 
     page.goto(f"{live_server.url}/consents/rounds/{cast.a.round.pk}/chasing/")
     chasing = page.get_by_role("table", name="Pupils with answers missing")

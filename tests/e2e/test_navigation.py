@@ -12,10 +12,10 @@ from esafety.roles import ROLE_CAPABILITIES, Capability, Role
 from tests.conftest import ROLE_USERS
 from tests.e2e.conftest import assert_accessible, log_in
 
-# What each of school A's people finds in the menu besides the bell, in menu order (base.html).
+# What each of school A's people finds in the menu besides the bell, in menu order (esafety.menu).
 MENU = {
-    "teacher": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Log an incident"],
-    "dsl": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Access log", "Log an incident"],
+    "teacher": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Log an incident"],
+    "dsl": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Access log", "Log an incident"],
     "head": [
         "Home",
         "Incidents",
@@ -25,13 +25,36 @@ MENU = {
         "Photo check",
         "Consents",
         "Consent coverage",
+        "Web filter",
         "Access log",
         "Log an incident",
     ],
-    "it": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Log an incident"],
-    "office": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Consents", "MIS import", "Log an incident"],
+    "it": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Log an incident"],
+    "office": [
+        "Home",
+        "Incidents",
+        "Pupils",
+        "Forms",
+        "Staff",
+        "Photo check",
+        "Consents",
+        "Web filter",
+        "MIS import",
+        "Log an incident",
+    ],
     "governor": ["Home", "Consent coverage"],  # anonymised figures only: no names of pupils or staff
-    "lead": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Consents", "Consent coverage", "Log an incident"],
+    "lead": [
+        "Home",
+        "Incidents",
+        "Pupils",
+        "Forms",
+        "Staff",
+        "Photo check",
+        "Consents",
+        "Consent coverage",
+        "Web filter",
+        "Log an incident",
+    ],
     "trust": ["Home", "Pupils", "Forms", "Staff", "Consent coverage", "Access log"],
     "chair": ["Home", "Incidents"],  # allegations about the head teacher, nothing else
 }
@@ -47,6 +70,7 @@ SECTION_NEEDS = {
     "Photo check": (C.CHECK_CONSENT,),
     "Consents": (C.RECORD_CONSENT, C.SET_UP_CONSENT),
     "Consent coverage": (C.VIEW_CONSENT_COVERAGE,),
+    "Web filter": (C.REQUEST_FILTER_EXCEPTION,),
     "MIS import": (C.IMPORT_MIS,),
     "Access log": (C.VIEW_ACCESS_LOG,),
     "Log an incident": (C.LOG_INCIDENT,),
@@ -102,6 +126,9 @@ def test_each_role_sees_its_own_menu_and_every_page_it_opens_is_accessible(who, 
     if "Staff" in expected:
         open_section(page, "Staff", "Staff")
         expect(page.get_by_role("link", name="TeacherA, Tutor")).to_be_visible()
+        assert_accessible(page)
+    if "Web filter" in expected:
+        open_section(page, "Web filter", "Filter exception requests")
         assert_accessible(page)
     if "MIS import" in expected:
         open_section(page, "MIS import", "Import from the MIS")

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from esafety.models import AccessLogEntry
+from esafety.scoping import scope
 from tests import factories as f
 
 APP_ROLE = "esafety_test_app"
@@ -23,7 +24,9 @@ APP_ROLE = "esafety_test_app"
 @pytest.fixture
 def entry(db):
     actor = f.make_user("dsl@a.example", "Dsl A")
-    return AccessLogEntry.objects.create(actor=actor, school=f.make_school(), kind=AccessLogEntry.Kind.VIEW, summary="Looked")
+    school = f.make_school()
+    with scope(school=school):
+        yield AccessLogEntry.objects.create(actor=actor, school=school, kind=AccessLogEntry.Kind.VIEW, summary="Looked")
 
 
 def assert_unchanged(entry):

@@ -18,6 +18,7 @@ from esafety.calendar import academic_year_start
 from esafety.models import ImportJob
 from tests.access_rules import ALL, AUDITORS, EXPORTERS, OFFICE, PEOPLE, SAFEGUARDING, Row
 from tests.consents.access_rows import ROWS as CONSENT_ROWS
+from tests.filtering.access_rows import ROWS as FILTERING_ROWS
 from tests.incidents.access_rows import ROWS as INCIDENT_ROWS
 
 # Roles that need not sign in with a second factor (esafety.second_factor.REQUIRED_FOR).
@@ -108,7 +109,7 @@ CORE = {
 }
 
 # Each app keeps the rows of its own URLs beside its tests.
-MATRIX = {**CORE, **INCIDENT_ROWS, **CONSENT_ROWS}
+MATRIX = {**CORE, **INCIDENT_ROWS, **CONSENT_ROWS, **FILTERING_ROWS}
 
 
 def _walk(patterns, prefix=""):

@@ -236,7 +236,9 @@ def test_work_queued_while_redis_is_down_is_done_exactly_once_when_it_is_back(re
     assert response.status_code == 302 and elapsed < 10
     job.refresh_from_db()
     assert job.status == ImportJob.Status.IMPORTING
-    pending = OutboxMessage.objects.get(task_name="esafety.tasks.import_apply", kwargs={"job_id": str(job.pk)})
+    pending = OutboxMessage.objects.get(
+        task_name="esafety.tasks.import_apply", kwargs={"school_id": job.school_id, "job_id": str(job.pk)}
+    )
     assert pending.dispatched_at is None and pending.last_error
 
     # Redis is back: beat's next drain sends what was left; running it again sends nothing twice.

@@ -293,15 +293,17 @@ def test_a_file_over_the_size_limit_is_refused(cast, login, settings):
     assert "the most we take is" in response.content.decode()
 
 
-def test_old_uploads_are_removed_and_unconfirmed_imports_cancelled(cast):
+def test_old_uploads_are_removed_and_unconfirmed_imports_cancelled(django_capture_on_commit_callbacks, cast):
     import time_machine
     from django.utils import timezone
 
-    from esafety.tasks import imports_purge_files
+    from esafety.tasks import imports_purge_files, imports_purge_files_all
 
     waiting = cast.a.import_job  # checked, never confirmed
     with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
-        assert imports_purge_files() == 2  # school A's and school B's
+        assert imports_purge_files.apply(args=[cast.a.school.pk]).result == 1  # school A's alone
+        with django_capture_on_commit_callbacks(execute=True):
+            assert imports_purge_files_all.apply().result == 2  # one task for each school
     waiting.refresh_from_db()
     assert waiting.status == ImportJob.Status.CANCELLED and waiting.csv_text == "" and waiting.file_removed_at
     assert waiting.history.latest().history_change_reason == "Uploaded file removed after the retention period"

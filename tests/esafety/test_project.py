@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from esafety.models import Membership, Pupil, School, StaffMember
 from esafety.roles import Role, permissions_table_markdown
+from esafety.scoping import scope
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,22 +22,23 @@ def test_docs_permissions_md_matches_the_roles_in_the_code():
 def test_the_demo_builds_a_believable_school_with_a_login_per_role(db, capsys):
     call_command("seed_demo")
     oakfield = School.objects.get(name="Oakfield Primary School")
-    on_roll = Pupil.objects.for_school(oakfield).current()
-    assert 380 <= on_roll.count() <= 420
-    assert set(on_roll.values_list("year_group__ncy", flat=True)) == {0, 1, 2, 3, 4, 5, 6}
-    assert StaffMember.objects.for_school(oakfield).count() == 40
-    assert all(p.contacts.exists() for p in on_roll[:50])
-    roles = set(Membership.objects.filter(school=oakfield).values_list("role", flat=True))
-    assert roles == {r for r in Role if r != Role.TRUST}
-    printed = capsys.readouterr().out
-    assert "password for all: demo-password" in printed
-    for email in ("dsl@oakfield.example", "office@oakfield.example", "governor@oakfield.example", "trust@oakfield.example"):
-        assert email in printed
+    with scope(school=oakfield):
+        on_roll = Pupil.objects.for_school(oakfield).current()
+        assert 380 <= on_roll.count() <= 420
+        assert set(on_roll.values_list("year_group__ncy", flat=True)) == {0, 1, 2, 3, 4, 5, 6}
+        assert StaffMember.objects.for_school(oakfield).count() == 40
+        assert all(p.contacts.exists() for p in on_roll[:50])
+        roles = set(Membership.objects.filter(school=oakfield).values_list("role", flat=True))
+        assert roles == {r for r in Role if r != Role.TRUST}
+        printed = capsys.readouterr().out
+        assert "password for all: demo-password" in printed
+        for email in ("dsl@oakfield.example", "office@oakfield.example", "governor@oakfield.example", "trust@oakfield.example"):
+            assert email in printed
 
-    # `make run` runs it every time: the second run changes nothing and prints the logins again.
-    call_command("seed_demo", "--if-empty")
-    assert School.objects.filter(name="Oakfield Primary School").count() == 1
-    assert "dsl@oakfield.example" in capsys.readouterr().out
+        # `make run` runs it every time: the second run changes nothing and prints the logins again.
+        call_command("seed_demo", "--if-empty")
+        assert School.objects.filter(name="Oakfield Primary School").count() == 1
+        assert "dsl@oakfield.example" in capsys.readouterr().out
 
 
 def test_production_settings_pass_the_deployment_check():
@@ -77,8 +79,9 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_the_large_demo_is_a_secondary_school_with_five_years_of_leavers(db):
     call_command("seed_demo", "--size", "large")
     school = School.objects.get(name="Castle Hill Academy")
-    pupils = Pupil.objects.for_school(school)
-    assert 1400 <= pupils.current().count() <= 1600
-    assert set(pupils.current().values_list("year_group__ncy", flat=True)) == set(range(7, 14))
-    leavers_by_year = {d.year for d in pupils.exclude(leaving_date=None).values_list("leaving_date", flat=True)}
-    assert len(leavers_by_year) == 5
+    with scope(school=school):
+        pupils = Pupil.objects.for_school(school)
+        assert 1400 <= pupils.current().count() <= 1600
+        assert set(pupils.current().values_list("year_group__ncy", flat=True)) == set(range(7, 14))
+        leavers_by_year = {d.year for d in pupils.exclude(leaving_date=None).values_list("leaving_date", flat=True)}
+        assert len(leavers_by_year) == 5

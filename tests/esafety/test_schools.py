@@ -6,6 +6,7 @@ from django.urls import reverse
 from consents.models import ConsentType
 from esafety.models import School
 from esafety.schools import school_set_up
+from esafety.scoping import scope
 from incidents.models import IncidentCategory, SanctionRow
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +18,10 @@ def test_a_school_added_in_the_admin_is_set_up_for_every_app(client, django_user
     response = client.post(reverse("admin:esafety_school_add"), {"name": "Hilltop Primary", "urn": "123456", "phase": "primary"})
     assert response.status_code == 302, response.content.decode()[:2000]
     school = School.objects.get(urn="123456")
-    assert IncidentCategory.objects.filter(school=school, name="Cyberbullying").exists()
-    assert SanctionRow.objects.filter(school=school, matrix="pupils", is_repeat=True).count() == 1
-    assert ConsentType.objects.filter(school=school).count() >= 8
+    with scope(school=school):
+        assert IncidentCategory.objects.filter(school=school, name="Cyberbullying").exists()
+        assert SanctionRow.objects.filter(school=school, matrix="pupils", is_repeat=True).count() == 1
+        assert ConsentType.objects.filter(school=school).count() >= 8
 
 
 def test_setting_a_school_up_again_adds_nothing_twice(cast):

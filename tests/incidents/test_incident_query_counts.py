@@ -109,7 +109,7 @@ def test_the_home_page_panels_add_a_fixed_number_of_queries(cast, client, role, 
     client.force_login(cast.a.users[role])
     grow(cast, 3)
     count_queries(client, url)
-    panels = [p for p in home._PANELS if p[1].__module__ == "incidents.panels"]
+    panels = [p for p in home._PANELS if p[1].__module__ == "incidents.home"]
     small_total = count_queries(client, url)
     # The incident panels' share: the same page without them.
     others = [p for p in home._PANELS if p not in panels]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from esafety.demo import DEMO_PASSWORD, LARGE, SMALL, build_demo
 from esafety.models import School
+from esafety.scoping import scope
 
 
 class Command(BaseCommand):
@@ -28,9 +29,10 @@ class Command(BaseCommand):
             return
         built = build_demo(size)
         for school, _ in built:
-            self.stdout.write(
-                f"Built {school.name}: {school.pupils.current().count()} pupils on roll, {school.staff.count()} staff."
-            )
+            with scope(school=school):
+                self.stdout.write(
+                    f"Built {school.name}: {school.pupils.current().count()} pupils on roll, {school.staff.count()} staff."
+                )
         self._print_logins(built[0][0])
 
     def _print_logins(self, school):
