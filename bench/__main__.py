@@ -59,9 +59,10 @@ def _run(plan, database, started) -> int:
     from django.db import connection
     from django.test.utils import override_settings
 
-    from bench.measure import BenchRun, Options, Report
+    from bench.measure import Report
     from bench.report import print_report
     from esafety.demo import build_demo
+    from esafety.scoping import scope
 
     report = Report()
     print(f"Setting up the bench database ({database.where}) …", flush=True)
@@ -77,6 +78,20 @@ def _run(plan, database, started) -> int:
             cursor.execute("ANALYZE")
     t2 = time.perf_counter()
 
+    # The bench reads the large school's records as one of its users would: in its scope (esafety.scoping).
+    with scope(school=school):
+        _measure(plan, database, report, school, (t0, t1, t2))
+    report.facts.append(("Total run time", f"{time.perf_counter() - started:.0f} s"))
+    print_report(report)
+    return 0 if report.ok else 1
+
+
+def _measure(plan, database, report, school, times) -> None:
+    from django.db import connection
+
+    from bench.measure import BenchRun, Options
+
+    t0, t1, t2 = times
     report.facts += [
         ("Database", f"{_engine(connection)} ({database.where})"),
         ("Data", _data_size(school)),
@@ -93,9 +108,6 @@ def _run(plan, database, started) -> int:
         for bench in module.BENCHES:
             print(f"  {name}.{bench.__name__} …", flush=True)
             bench(run)
-    report.facts.append(("Total run time", f"{time.perf_counter() - started:.0f} s"))
-    print_report(report)
-    return 0 if report.ok else 1
 
 
 def _engine(connection) -> str:

@@ -7,10 +7,10 @@ class ConsentsConfig(AppConfig):
 
     def ready(self):
         # Register the tasks (in-process mode runs them by name), the home panel and the chronology source.
-        from consents import home, tasks, timeline  # noqa: F401
+        from consents import home, menu, tasks, timeline  # noqa: F401
+        from consents.defaults import consents_defaults_install
         from consents.demo import seed_demo_consents
         from consents.models import ConsentRound, SlipBatch
-        from consents.services import consents_for_new_school
         from esafety.audit import access_log_records
         from esafety.demo import DEMO_EXTENSIONS
         from esafety.schools import school_setup
@@ -20,7 +20,7 @@ class ConsentsConfig(AppConfig):
             DEMO_EXTENSIONS.append(seed_demo_consents)
 
         # A new school gets the standard consent types (esafety.schools.school_create).
-        school_setup(consents_for_new_school)
+        school_setup(consents_defaults_install)
 
         # Printed slips name a round or a batch in the access log; neither is restricted, so every reader
         # of the school's log sees those entries.

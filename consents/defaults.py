@@ -1,11 +1,17 @@
 """
-The consent types every school starts with. Schools edit the wording to fit
-their own policy; an edit makes a new version, so nothing here is final.
+What every school starts with in consents: its settings, and the standard consent types. Schools edit
+the wording to fit their own policy; an edit makes a new version, so nothing here is final.
+`consents_defaults_install` runs when a school is set up (esafety.schools), never when a setting is read.
 """
 
 from dataclasses import dataclass
 
-from consents.models import ConsentType
+from django.db import transaction
+
+from consents.models import ConsentSettings, ConsentType
+from consents.services import consent_wording_add
+from esafety.history import save_with_history
+from esafety.models import School, User
 
 K, A, D = ConsentType.Kind, ConsentType.Answerer, ConsentType.Duration
 
@@ -104,3 +110,34 @@ DEFAULT_TYPES = [
         is_active=False,
     ),
 ]
+
+
+@transaction.atomic
+def consents_defaults_install(school: School) -> None:
+    """Give a school its consent settings and the standard types it does not have yet. Safe to run again."""
+    ConsentSettings.objects.get_or_create(school=school)
+    consent_types_seed_defaults(school=school)
+
+
+@transaction.atomic
+def consent_types_seed_defaults(*, school: School, actor: User | None = None) -> list[ConsentType]:
+    """Give a school the standard consent types it does not have yet (by kind). Safe to run again."""
+    have = set(ConsentType.objects.for_school(school).values_list("kind", flat=True))
+    created = []
+    for order, default in enumerate(DEFAULT_TYPES, start=1):
+        if default.kind in have:
+            continue
+        consent_type = ConsentType(
+            school=school,
+            kind=default.kind,
+            title=default.title,
+            answered_by=default.answered_by,
+            duration=default.duration,
+            missing_means_no=default.missing_means_no,
+            is_active=default.is_active,
+            order=order * 10,
+        )
+        save_with_history(consent_type, actor=actor, reason="Standard consent")
+        consent_wording_add(consent_type, default.text, actor)
+        created.append(consent_type)
+    return created

@@ -37,8 +37,8 @@ Kind = ConsentType.Kind
 
 
 def consent_settings_for(school: School) -> ConsentSettings:
-    """The school's consent settings; the defaults when it has never changed them (nothing is saved)."""
-    return ConsentSettings.objects.filter(school=school).first() or ConsentSettings(school=school)
+    """The school's consent settings, made when the school was set up (consents.defaults)."""
+    return ConsentSettings.objects.get(school=school)
 
 
 def renewal_date(settings: ConsentSettings, academic_year: AcademicYear) -> date:
@@ -200,12 +200,11 @@ def slip_for_code(access: SchoolAccess, code: str, today: date | None = None) ->
         .filter(code=cleaned)
         .first()
     )
-    if slip is None:
-        raise SlipRefused(f"There is no slip with the code {code.strip()}. Check the code: it is 8 letters and numbers.")
-    if slip.round.school_id != access.school.pk or not access.can(Capability.RECORD_CONSENT):
-        # Say no more than that: the other school's pupil is none of this school's business.
+    # Only this school's slips are looked at (esafety.scoping): another school's code reads as unknown.
+    if slip is None or slip.round.school_id != access.school.pk or not access.can(Capability.RECORD_CONSENT):
         raise SlipRefused(
-            f"The slip {slip.display_code} is not one of {access.school.name}'s slips. It may belong to another school."
+            f"None of {access.school.name}'s slips has the code {code.strip()}. Check the code: it is 8 letters and "
+            "numbers. A slip printed by another school cannot be recorded here."
         )
     current_year = AcademicYear.objects.for_date(today or timezone.localdate())
     if slip.round.status != ConsentRound.Status.OPEN or slip.round.academic_year_id != current_year.pk:

@@ -15,7 +15,6 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from consents import printing
-from consents.defaults import DEFAULT_TYPES
 from consents.models import (
     ConsentAnswer,
     ConsentPurge,
@@ -54,43 +53,19 @@ LOOKUP_WARNING_DAYS = 30
 # --- Settings and types ----------------------------------------------------------
 
 
+@transaction.atomic
 def consent_settings_update(
-    *, school: School, renewal_day: int, renewal_month: int, leaver_retention_years: int, actor
+    *, school: School, renewal_day: int, renewal_month: int, leaver_retention_years: int, actor: User
 ) -> ConsentSettings:
-    with transaction.atomic():
-        current = ConsentSettings.objects.select_for_update().filter(school=school).first() or ConsentSettings(school=school)
-        current.renewal_day, current.renewal_month = renewal_day, renewal_month
-        current.leaver_retention_years = leaver_retention_years
-        renewal_date(current, AcademicYear(start_year=2000))  # a date that cannot exist fails here, not in the job
-        save_with_history(current, actor=actor, reason="Consent settings changed")
+    current = ConsentSettings.objects.select_for_update().filter(school=school).first() or ConsentSettings(school=school)
+    current.renewal_day, current.renewal_month = renewal_day, renewal_month
+    current.leaver_retention_years = leaver_retention_years
+    renewal_date(current, AcademicYear(start_year=2000))  # a date that cannot exist fails here, not in the job
+    save_with_history(current, actor=actor, reason="Consent settings changed")
     return current
 
 
-def consent_types_seed_defaults(*, school: School, actor=None) -> list[ConsentType]:
-    """Give a school the standard consent types it does not have yet (by kind). Safe to run again."""
-    with transaction.atomic():
-        have = set(ConsentType.objects.for_school(school).values_list("kind", flat=True))
-        created = []
-        for order, default in enumerate(DEFAULT_TYPES, start=1):
-            if default.kind in have:
-                continue
-            consent_type = ConsentType(
-                school=school,
-                kind=default.kind,
-                title=default.title,
-                answered_by=default.answered_by,
-                duration=default.duration,
-                missing_means_no=default.missing_means_no,
-                is_active=default.is_active,
-                order=order * 10,
-            )
-            save_with_history(consent_type, actor=actor, reason="Standard consent")
-            _new_wording(consent_type, default.text, actor)
-            created.append(consent_type)
-    return created
-
-
-def _new_wording(consent_type: ConsentType, text: str, actor) -> ConsentWording:
+def consent_wording_add(consent_type: ConsentType, text: str, actor) -> ConsentWording:
     latest = consent_type.wordings.order_by("-version").values_list("version", flat=True).first() or 0
     wording = ConsentWording(consent_type=consent_type, version=latest + 1, text=text.strip(), created_by=actor)
     save_with_history(wording, actor=actor)
@@ -102,44 +77,44 @@ def _new_wording(consent_type: ConsentType, text: str, actor) -> ConsentWording:
 TYPE_FIELDS = ("title", "kind", "answered_by", "key_stages", "duration", "valid_until", "missing_means_no", "is_active", "order")
 
 
-def consent_type_create(*, school: School, text: str, year_groups, actor, **fields) -> ConsentType:
-    with transaction.atomic():
-        consent_type = ConsentType(school=school, **{k: fields[k] for k in TYPE_FIELDS if k in fields})
-        if consent_type.is_image_use:
-            consent_type.missing_means_no = True
-        save_with_history(consent_type, actor=actor, reason="Consent added")
-        consent_type.year_groups.set(year_groups)
-        _new_wording(consent_type, text, actor)
+@transaction.atomic
+def consent_type_create(*, school: School, text: str, year_groups, actor: User, **fields) -> ConsentType:
+    consent_type = ConsentType(school=school, **{k: fields[k] for k in TYPE_FIELDS if k in fields})
+    if consent_type.is_image_use:
+        consent_type.missing_means_no = True
+    save_with_history(consent_type, actor=actor, reason="Consent added")
+    consent_type.year_groups.set(year_groups)
+    consent_wording_add(consent_type, text, actor)
     return consent_type
 
 
-def consent_type_update(*, consent_type: ConsentType, text: str, year_groups, actor, **fields) -> bool:
+@transaction.atomic
+def consent_type_update(*, consent_type: ConsentType, text: str, year_groups, actor: User, **fields) -> bool:
     """Save the type's settings; a change of wording makes a new version. Returns whether a new version was made."""
-    with transaction.atomic():
-        for name in TYPE_FIELDS:
-            if name in fields:
-                setattr(consent_type, name, fields[name])
-        if consent_type.is_image_use:
-            consent_type.missing_means_no = True  # a photo with no answer is never allowed
-        save_with_history(consent_type, actor=actor)
-        consent_type.year_groups.set(year_groups)
-        current = consent_type.current_wording
-        if current is None or current.text.strip() != text.strip():
-            _new_wording(consent_type, text, actor)
-            return True
+    for name in TYPE_FIELDS:
+        if name in fields:
+            setattr(consent_type, name, fields[name])
+    if consent_type.is_image_use:
+        consent_type.missing_means_no = True  # a photo with no answer is never allowed
+    save_with_history(consent_type, actor=actor)
+    consent_type.year_groups.set(year_groups)
+    current = consent_type.current_wording
+    if current is None or current.text.strip() != text.strip():
+        consent_wording_add(consent_type, text, actor)
+        return True
     return False
 
 
 # --- Rounds ---------------------------------------------------------------------------
 
 
+@transaction.atomic
 def round_create(
-    *, school: School, academic_year: AcademicYear, title: str, consent_types, forms, year_groups, actor
+    *, school: School, academic_year: AcademicYear, title: str, consent_types, forms, year_groups, actor: User
 ) -> ConsentRound:
-    with transaction.atomic():
-        consent_round = ConsentRound(school=school, academic_year=academic_year, title=title, created_by=actor)
-        save_with_history(consent_round, actor=actor, reason="Round drafted")
-        _round_set_scope(consent_round, consent_types, forms, year_groups)
+    consent_round = ConsentRound(school=school, academic_year=academic_year, title=title, created_by=actor)
+    save_with_history(consent_round, actor=actor, reason="Round drafted")
+    _round_set_scope(consent_round, consent_types, forms, year_groups)
     return consent_round
 
 
@@ -154,7 +129,9 @@ def _round_set_scope(consent_round, consent_types, forms, year_groups):
     consent_round.year_groups.set(year_groups)
 
 
-def round_update(*, consent_round: ConsentRound, title: str, academic_year, consent_types, forms, year_groups, actor) -> None:
+def round_update(
+    *, consent_round: ConsentRound, title: str, academic_year, consent_types, forms, year_groups, actor: User
+) -> None:
     if consent_round.status != ConsentRound.Status.DRAFT:
         raise ValidationError("Only a draft round can be changed: this one has been opened.")
     with transaction.atomic():
@@ -163,26 +140,26 @@ def round_update(*, consent_round: ConsentRound, title: str, academic_year, cons
         _round_set_scope(consent_round, consent_types, forms, year_groups)
 
 
-def round_open(*, consent_round: ConsentRound, actor) -> int:
+@transaction.atomic
+def round_open(*, consent_round: ConsentRound, actor: User) -> int:
     """Open a draft round for collection and make a slip for each pupil it asks. Returns the number of slips made."""
-    with transaction.atomic():
-        consent_round = ConsentRound.objects.select_for_update().get(pk=consent_round.pk)
-        if consent_round.status != ConsentRound.Status.DRAFT:
-            raise ValidationError("This round is already open or closed.")
-        consent_round.status = ConsentRound.Status.OPEN
-        consent_round.opened_at = timezone.now()
-        save_with_history(consent_round, actor=actor, reason="Round opened")
-        return round_slips_ensure(consent_round=consent_round)
+    consent_round = ConsentRound.objects.select_for_update().get(pk=consent_round.pk)
+    if consent_round.status != ConsentRound.Status.DRAFT:
+        raise ValidationError("This round is already open or closed.")
+    consent_round.status = ConsentRound.Status.OPEN
+    consent_round.opened_at = timezone.now()
+    save_with_history(consent_round, actor=actor, reason="Round opened")
+    return round_slips_ensure(consent_round=consent_round)
 
 
-def round_close(*, consent_round: ConsentRound, actor) -> None:
-    with transaction.atomic():
-        consent_round = ConsentRound.objects.select_for_update().get(pk=consent_round.pk)
-        if consent_round.status != ConsentRound.Status.OPEN:
-            raise ValidationError("Only an open round can be closed.")
-        consent_round.status = ConsentRound.Status.CLOSED
-        consent_round.closed_at = timezone.now()
-        save_with_history(consent_round, actor=actor, reason="Round closed")
+@transaction.atomic
+def round_close(*, consent_round: ConsentRound, actor: User) -> None:
+    consent_round = ConsentRound.objects.select_for_update().get(pk=consent_round.pk)
+    if consent_round.status != ConsentRound.Status.OPEN:
+        raise ValidationError("Only an open round can be closed.")
+    consent_round.status = ConsentRound.Status.CLOSED
+    consent_round.closed_at = timezone.now()
+    save_with_history(consent_round, actor=actor, reason="Round closed")
 
 
 def round_slips_ensure(*, consent_round: ConsentRound, pupil_ids=None) -> int:
@@ -245,7 +222,7 @@ def answer_record(
     given_by: ParentCarer | None,
     method: str,
     signed_on: date,
-    actor,
+    actor: User,
     slip: ConsentSlip | None = None,
     given_by_pupil: bool = False,
     result: Recorded | None = None,
@@ -304,7 +281,7 @@ def answer_record(
 
 
 def slip_record(
-    *, slip: ConsentSlip, answers: dict, given_by, method: str, signed_on: date, actor, given_by_pupil: bool = False
+    *, slip: ConsentSlip, answers: dict, given_by, method: str, signed_on: date, actor: User, given_by_pupil: bool = False
 ) -> Recorded:
     """Record the answers ticked on a returned slip: {consent type: True/False}; types left blank are skipped."""
     result = Recorded()
@@ -343,7 +320,7 @@ class GridRow:
 
 
 def consent_grid_record(
-    *, consent_round: ConsentRound, form_group: FormGroup, rows: list[GridRow], method: str, signed_on: date, actor
+    *, consent_round: ConsentRound, form_group: FormGroup, rows: list[GridRow], method: str, signed_on: date, actor: User
 ) -> Recorded:
     """
     Record a form's grid of returned slips, all or nothing: every row is checked before any is saved, and
@@ -469,25 +446,25 @@ def _check_grid(consent_round: ConsentRound, types: dict, in_form: set, rows: li
         raise ValidationError(problems)
 
 
+@transaction.atomic
 def answer_withdraw(
-    *, answer: ConsentAnswer, withdrawn_on: date, withdrawn_by: ParentCarer | None, note: str, actor
+    *, answer: ConsentAnswer, withdrawn_on: date, withdrawn_by: ParentCarer | None, note: str, actor: User
 ) -> ConsentAnswer:
     """
     Withdraw a yes: from now on the pupil counts as "no" for this consent. Staff who looked the pupil
     up in the photo check recently are told.
     """
-    with transaction.atomic():
-        answer = ConsentAnswer.objects.select_for_update().select_related("pupil", "consent_type").get(pk=answer.pk)
-        if not answer.agreed or answer.withdrawn_on is not None or answer.superseded_at or answer.expired_at:
-            raise ValidationError("Only a yes that is still in force can be withdrawn.")
-        if withdrawn_on > timezone.localdate():
-            raise ValidationError({"withdrawn_on": "The date of withdrawal cannot be in the future."})
-        _check_answer_source(answer.pupil, withdrawn_by, withdrawn_on)
-        answer.withdrawn_on, answer.withdrawn_by, answer.withdrawal_note = withdrawn_on, withdrawn_by, note.strip()
-        answer.withdrawal_recorded_by = actor
-        save_with_history(answer, actor=actor, reason="Consent withdrawn")
-        if answer.consent_type.is_image_use:
-            _warn_recent_lookups(answer, actor)
+    answer = ConsentAnswer.objects.select_for_update().select_related("pupil", "consent_type").get(pk=answer.pk)
+    if not answer.agreed or answer.withdrawn_on is not None or answer.superseded_at or answer.expired_at:
+        raise ValidationError("Only a yes that is still in force can be withdrawn.")
+    if withdrawn_on > timezone.localdate():
+        raise ValidationError({"withdrawn_on": "The date of withdrawal cannot be in the future."})
+    _check_answer_source(answer.pupil, withdrawn_by, withdrawn_on)
+    answer.withdrawn_on, answer.withdrawn_by, answer.withdrawal_note = withdrawn_on, withdrawn_by, note.strip()
+    answer.withdrawal_recorded_by = actor
+    save_with_history(answer, actor=actor, reason="Consent withdrawn")
+    if answer.consent_type.is_image_use:
+        _warn_recent_lookups(answer, actor)
     return answer
 
 
@@ -513,7 +490,7 @@ def _warn_recent_lookups(answer: ConsentAnswer, actor) -> None:
     )
 
 
-def photo_lookups_record(*, school: School, user, pupils) -> None:
+def photo_lookups_record(*, school: School, user: User, pupils) -> None:
     """Note who looked which pupils up in the photo check, so that a later withdrawal can warn them."""
     now = timezone.now()
     PhotoCheckLookup.objects.bulk_create([PhotoCheckLookup(school=school, user=user, pupil_id=p.pk, at=now) for p in pupils])
@@ -522,20 +499,20 @@ def photo_lookups_record(*, school: School, user, pupils) -> None:
 # --- Staff agreement -------------------------------------------------------------------------
 
 
-def staff_agreement_accept(*, staff_member: StaffMember, consent_type: ConsentType, actor) -> StaffAgreement:
-    with transaction.atomic():
-        existing = StaffAgreement.objects.filter(
-            staff_member=staff_member, wording_id=consent_type.current_wording_id, expired_at__isnull=True
-        ).first()
-        if existing is not None:
-            return existing
-        agreement = StaffAgreement(
-            school=staff_member.school,
-            staff_member=staff_member,
-            wording_id=consent_type.current_wording_id,
-            academic_year=AcademicYear.objects.current(),
-        )
-        save_with_history(agreement, actor=actor, reason="Staff agreement accepted")
+@transaction.atomic
+def staff_agreement_accept(*, staff_member: StaffMember, consent_type: ConsentType, actor: User) -> StaffAgreement:
+    existing = StaffAgreement.objects.filter(
+        staff_member=staff_member, wording_id=consent_type.current_wording_id, expired_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    agreement = StaffAgreement(
+        school=staff_member.school,
+        staff_member=staff_member,
+        wording_id=consent_type.current_wording_id,
+        academic_year=AcademicYear.objects.current(),
+    )
+    save_with_history(agreement, actor=actor, reason="Staff agreement accepted")
     return agreement
 
 
@@ -577,13 +554,13 @@ def form_slips_pdf(*, consent_round: ConsentRound, form: FormGroup, only_missing
 # --- Whole-school slips in the background --------------------------------------------------------
 
 
-def slip_batch_start(*, consent_round: ConsentRound, only_missing: bool, per_page: int, actor) -> SlipBatch:
+def slip_batch_start(*, consent_round: ConsentRound, only_missing: bool, per_page: int, actor: User) -> SlipBatch:
     if consent_round.status != ConsentRound.Status.OPEN:
         raise ValidationError("Open the round before printing its slips.")
     with transaction.atomic():
         batch = SlipBatch(round=consent_round, only_missing=only_missing, per_page=per_page, created_by=actor)
         save_with_history(batch, actor=actor, reason="Slips asked for")
-        outbox_enqueue("consents.tasks.slip_batch_build", batch_id=str(batch.pk))
+        outbox_enqueue("consents.tasks.slip_batch_build", school_id=batch.round.school_id, batch_id=str(batch.pk))
     return batch
 
 
@@ -756,9 +733,3 @@ def consent_retention_run(*, school: School, today: date | None = None) -> Conse
 def photo_lookups_purge(*, before) -> int:
     deleted, _ = PhotoCheckLookup.objects.filter(at__lt=before).delete()
     return deleted
-
-
-def consents_for_new_school(school: School) -> None:
-    """What a new school needs to collect consents: its settings row and the standard types."""
-    ConsentSettings.objects.get_or_create(school=school)
-    consent_types_seed_defaults(school=school)

@@ -16,10 +16,8 @@ from qsessions.middleware import SessionMiddleware as QSessionMiddleware
 
 from esafety.access import SESSION_KEY, school_access_for
 from esafety.audit import client_ip
-from esafety.second_factor import has_second_factor, second_factor_required
+from esafety.second_factor import SIGNED_IN_AT_KEY, has_second_factor, second_factor_required
 
-# When this session signed in (an ISO timestamp), for its absolute limit.
-SIGNED_IN_AT_KEY = "signed_in_at"
 # When activity last moved the session's expiry on (seconds since the epoch).
 ACTIVE_AT_KEY = "active_at"
 # Whether the last page showed restricted records (the shorter idle limit applies).

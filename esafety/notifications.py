@@ -8,12 +8,12 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from esafety.models import Notification
+from esafety.models import Notification, School, User
 from esafety.outbox import outbox_enqueue
 
 
 def notify(
-    *, recipients: Iterable, school, title: str, body: str = "", link: str = "", email: bool = False
+    *, recipients: Iterable, school: School, title: str, body: str = "", link: str = "", email: bool = False
 ) -> list[Notification]:
     """Notify each recipient in-app; with `email`, also send them an e-mail after commit."""
     created = []
@@ -38,33 +38,33 @@ def notifications_withdraw(*, link: str, keep) -> int:
     return len(gone)
 
 
+@transaction.atomic
 def notification_send_email(notification_id: int) -> bool:
     """Send a notification's e-mail once, however often the task runs. Returns whether it sent."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("recipient", "school")
-            .filter(pk=notification_id, emailed_at__isnull=True)
-            .first()
-        )
-        if notification is None:
-            return False
-        context = {
-            "notification": notification,
-            "user": notification.recipient,
-            "school": notification.school,
-            "link": f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL,
-        }
-        subject = render_to_string("emails/notification_subject.txt", context).strip()
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("emails/notification_body.txt", context),
-            to=[notification.recipient.email],
-        )
-        message.attach_alternative(render_to_string("emails/notification_body.html", context), "text/html")
-        message.send()
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("recipient", "school")
+        .filter(pk=notification_id, emailed_at__isnull=True)
+        .first()
+    )
+    if notification is None:
+        return False
+    context = {
+        "notification": notification,
+        "user": notification.recipient,
+        "school": notification.school,
+        "link": f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL,
+    }
+    subject = render_to_string("emails/notification_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/notification_body.txt", context),
+        to=[notification.recipient.email],
+    )
+    message.attach_alternative(render_to_string("emails/notification_body.html", context), "text/html")
+    message.send()
+    notification.emailed_at = timezone.now()
+    notification.save(update_fields=["emailed_at"])
     return True
 
 
@@ -74,5 +74,5 @@ def notification_mark_read(*, notification: Notification) -> None:
         notification.save(update_fields=["read_at"])
 
 
-def notifications_mark_all_read(*, user, school) -> int:
+def notifications_mark_all_read(*, user: User, school: School) -> int:
     return Notification.objects.for_user(user).unread().filter(school=school).update(read_at=timezone.now())

@@ -43,14 +43,18 @@ BACKUP_CODE_COUNT = 10
 APP_DEVICE_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
 
+# When this session signed in (an ISO timestamp): set by esafety.middleware.SignInPolicyMiddleware for the
+# session's absolute limit, read here for the step-up window.
+SIGNED_IN_AT_KEY = "signed_in_at"
 
-def second_factor_required(user, roles_anywhere) -> bool:
+
+def second_factor_required(user: User, roles_anywhere) -> bool:
     """Whether this user must pass a second factor before any page. `roles_anywhere`: their roles at every school.
     Whoever may use the admin site (set-up) must too."""
     return user.is_superuser or user.is_staff or bool(REQUIRED_FOR & set(roles_anywhere))
 
 
-def has_second_factor(user) -> bool:
+def has_second_factor(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
@@ -68,8 +72,6 @@ def verified_recently(request) -> bool:
 def signed_in_recently(request) -> bool:
     """Whether the password was given within the step-up window (the session's sign-in time, set by
     esafety.middleware.SignInPolicyMiddleware)."""
-    from esafety.middleware import SIGNED_IN_AT_KEY
-
     stamp = request.session.get(SIGNED_IN_AT_KEY)
     if not stamp:
         return True  # this very request signed in
@@ -93,7 +95,7 @@ def step_up_redirect(request, next_url: str | None = None):
     return redirect(f"{reverse('second_factor_verify')}?{urlencode({'next': next_url or request.get_full_path()})}")
 
 
-def session_signed_in_with_second_factor(session, user) -> None:
+def session_signed_in_with_second_factor(session, user: User) -> None:
     """
     For tools that sign a user in without the pages (the bench, the tests' `force_login`): the session counts
     as having passed the user's second factor just now, when their role needs one. Never used by a view.
@@ -118,7 +120,7 @@ def _session_verified(request, device) -> None:
 # --- Enrolment --------------------------------------------------------------------
 
 
-def enrolment_device(user) -> TOTPDevice:
+def enrolment_device(user: User) -> TOTPDevice:
     """The user's authenticator app waiting to be confirmed, made on first call (the same QR code on a reload)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     return device or TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
@@ -159,7 +161,7 @@ def second_factor_enrol(*, request, device: TOTPDevice, code: str) -> list[str] 
 
 
 @transaction.atomic
-def second_factor_enrol_for_demo(*, user) -> TOTPDevice:
+def second_factor_enrol_for_demo(*, user: User) -> TOTPDevice:
     """An authenticator app already set up, with backup codes: for the demo's logins, so that trying the app
     stays one command (`manage.py seed_demo` prints each login's key and a few backup codes)."""
     device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
@@ -167,13 +169,13 @@ def second_factor_enrol_for_demo(*, user) -> TOTPDevice:
     return device
 
 
-def backup_codes_unused(user) -> list[str]:
+def backup_codes_unused(user: User) -> list[str]:
     """The backup codes not used yet (the demo prints a few)."""
     return list(StaticToken.objects.filter(device__user=user).order_by("pk").values_list("token", flat=True))
 
 
 @transaction.atomic
-def backup_codes_renew(*, user) -> list[str]:
+def backup_codes_renew(*, user: User) -> list[str]:
     """A new set of single-use backup codes; the old ones stop working."""
     backup, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": BACKUP_DEVICE_NAME})
     backup.token_set.all().delete()
@@ -213,7 +215,7 @@ def second_factor_verify(*, request, code: str) -> bool:
     return False
 
 
-def backup_codes_left(user) -> int:
+def backup_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user).count()
 
 

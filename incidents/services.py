@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esafety.history import save_with_history
-from esafety.models import Membership, Pupil, StaffMember
+from esafety.models import Membership, Pupil, School, StaffMember, User
 from esafety.notifications import notifications_withdraw, notify
 from esafety.roles import Role
 from incidents import selectors
@@ -94,8 +94,8 @@ def _tell_handlers(incident: Incident, *, title: str, urgent: bool) -> None:
 @transaction.atomic
 def incident_log(
     *,
-    school,
-    actor,
+    school: School,
+    actor: User,
     occurred_at: datetime,
     location: str,
     category: IncidentCategory,
@@ -151,7 +151,7 @@ def incident_log(
     return incident
 
 
-def incident_draft_save(*, user, school, data: dict) -> IncidentDraft:
+def incident_draft_save(*, user: User, school: School, data: dict) -> IncidentDraft:
     draft, _ = IncidentDraft.objects.update_or_create(user=user, school=school, defaults={"data": data})
     return draft
 
@@ -162,7 +162,7 @@ def _require_open(incident: Incident) -> None:
 
 
 @transaction.atomic
-def incident_assign(*, incident: Incident, assignee, actor) -> Incident:
+def incident_assign(*, incident: Incident, assignee, actor: User) -> Incident:
     _require_open(incident)
     if not selectors.may_see(assignee, incident):
         raise ValidationError({"assignee": f"{assignee} may not see this incident, so cannot handle it."})
@@ -183,7 +183,13 @@ def incident_assign(*, incident: Incident, assignee, actor) -> Incident:
 
 @transaction.atomic
 def incident_triage(
-    *, incident: Incident, actor, severity: str, category: IncidentCategory, matrix_row: SanctionRow | None, reason: str = ""
+    *,
+    incident: Incident,
+    actor: User,
+    severity: str,
+    category: IncidentCategory,
+    matrix_row: SanctionRow | None,
+    reason: str = "",
 ) -> Incident:
     """Change severity, category or the matrix row; a new category may restrict the incident and adds its checklist."""
     _require_open(incident)
@@ -243,14 +249,14 @@ def _withdraw_from_outsiders(incident: Incident, actor) -> None:
 
 
 @transaction.atomic
-def incident_add_note(*, incident: Incident, actor, text: str) -> None:
+def incident_add_note(*, incident: Incident, actor: User, text: str) -> None:
     if not text.strip():
         raise ValidationError({"text": "Write the note first."})
     _event(incident, actor, "Note", text.strip())
 
 
 @transaction.atomic
-def incident_set_agency(*, incident: Incident, actor, agency: str, reference: str, waiting: bool) -> Incident:
+def incident_set_agency(*, incident: Incident, actor: User, agency: str, reference: str, waiting: bool) -> Incident:
     """Record a referral to an outside agency, and whether the school is waiting on them."""
     _require_open(incident)
     if waiting and not agency.strip():
@@ -264,7 +270,7 @@ def incident_set_agency(*, incident: Incident, actor, agency: str, reference: st
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident, actor, outcome: str, lessons_learnt: str = "") -> Incident:
+def incident_close(*, incident: Incident, actor: User, outcome: str, lessons_learnt: str = "") -> Incident:
     _require_open(incident)
     if not outcome.strip():
         raise ValidationError({"outcome": "Write the outcome before closing the incident."})
@@ -277,7 +283,7 @@ def incident_close(*, incident: Incident, actor, outcome: str, lessons_learnt: s
 
 
 @transaction.atomic
-def incident_reopen(*, incident: Incident, actor, reason: str) -> Incident:
+def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident:
     if not incident.is_closed:
         raise ValidationError("This incident is already open.")
     if not reason.strip():
@@ -298,7 +304,7 @@ class ChosenAction:
 
 
 @transaction.atomic
-def incident_actions_add(*, incident: Incident, actor, chosen: list[ChosenAction]) -> list[IncidentAction]:
+def incident_actions_add(*, incident: Incident, actor: User, chosen: list[ChosenAction]) -> list[IncidentAction]:
     """Each chosen action becomes a task with an owner and a due date; each owner is told."""
     _require_open(incident)
     created = []
@@ -325,7 +331,7 @@ def incident_actions_add(*, incident: Incident, actor, chosen: list[ChosenAction
 
 
 @transaction.atomic
-def incident_action_complete(*, action: IncidentAction, actor, note: str = "") -> IncidentAction:
+def incident_action_complete(*, action: IncidentAction, actor: User, note: str = "") -> IncidentAction:
     if action.done_at is not None:
         raise ValidationError("This action is already done.")
     action.done_at, action.done_by, action.note = timezone.now(), actor, note.strip()
@@ -335,7 +341,7 @@ def incident_action_complete(*, action: IncidentAction, actor, note: str = "") -
 
 
 @transaction.atomic
-def checklist_step_complete(*, step: IncidentChecklistStep, actor, note: str = "") -> IncidentChecklistStep:
+def checklist_step_complete(*, step: IncidentChecklistStep, actor: User, note: str = "") -> IncidentChecklistStep:
     if step.done_at is not None:
         raise ValidationError("This step is already done.")
     step.done_at, step.done_by, step.note = timezone.now(), actor, note.strip()
@@ -346,7 +352,7 @@ def checklist_step_complete(*, step: IncidentChecklistStep, actor, note: str = "
 
 @transaction.atomic
 def evidence_register(
-    *, incident: Incident, actor, description: str, location: str, held_by: str, secured_at: datetime
+    *, incident: Incident, actor: User, description: str, location: str, held_by: str, secured_at: datetime
 ) -> EvidenceItem:
     item = EvidenceItem(
         incident=incident, description=description, location=location, held_by=held_by, secured_at=secured_at, added_by=actor
@@ -360,7 +366,7 @@ def evidence_register(
 
 
 @transaction.atomic
-def matrix_update(*, school, matrix: str, ticked: set[tuple[int, int]], actor) -> int:
+def matrix_update(*, school: School, matrix: str, ticked: set[tuple[int, int]], actor: User) -> int:
     """Set the ticks of a matrix from (row id, action id) pairs; returns how many rows changed."""
     rows = SanctionRow.objects.filter(school=school, matrix=matrix).prefetch_related("actions")
     action_ids = set(SanctionAction.objects.filter(school=school, matrix=matrix).values_list("pk", flat=True))
@@ -376,7 +382,7 @@ def matrix_update(*, school, matrix: str, ticked: set[tuple[int, int]], actor) -
 
 
 @transaction.atomic
-def category_save(*, category: IncidentCategory, actor, steps: list[str] | None = None) -> IncidentCategory:
+def category_save(*, category: IncidentCategory, actor: User, steps: list[str] | None = None) -> IncidentCategory:
     """Save a category and, when given, replace its response checklist (incidents keep the steps they copied)."""
     save_with_history(category, actor=actor, reason="Category edited")
     if steps is not None:
@@ -392,6 +398,6 @@ def category_save(*, category: IncidentCategory, actor, steps: list[str] | None 
 
 
 @transaction.atomic
-def incident_settings_update(*, settings: IncidentSettings, actor) -> IncidentSettings:
+def incident_settings_update(*, settings: IncidentSettings, actor: User) -> IncidentSettings:
     save_with_history(settings, actor=actor, reason="Settings changed")
     return settings

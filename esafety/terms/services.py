@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from esafety.history import save_with_history
-from esafety.models import AcademicYear, School, SchoolClosure, SchoolTerm
+from esafety.models import AcademicYear, School, SchoolClosure, SchoolTerm, User
 from esafety.terms.calendar import TERM_ORDER, ClosureDates, TermDates
 from esafety.terms.validation import closure_problems, term_problems
 
@@ -33,7 +33,7 @@ def term_dates_save(
     academic_year: AcademicYear,
     terms: Sequence[TermDates],
     closures: Sequence[ClosureDates],
-    actor,
+    actor: User,
     reason: str = "",
 ) -> TermDatesSaved:
     """

@@ -3,8 +3,9 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from consents import services
+from consents import defaults, services
 from consents.models import ConsentAnswer, ConsentSettings, ConsentType, ConsentWording
+from esafety.scoping import scope
 from tests import factories as f
 
 Kind = ConsentType.Kind
@@ -12,27 +13,28 @@ Kind = ConsentType.Kind
 
 def test_a_new_school_gets_the_standard_consent_types_and_settings(db):
     school = f.make_school(name="New School", urn="912345")
-    types = {t.kind: t for t in ConsentType.objects.for_school(school).select_related("current_wording")}
-    assert set(types) == {
-        Kind.INTERNET,
-        Kind.WORK_PUBLICATION,
-        Kind.PHOTO_IN_SCHOOL,
-        Kind.PHOTO_PRINT,
-        Kind.PHOTO_WEB,
-        Kind.WEBCAM,
-        Kind.PUPIL_AUP,
-        Kind.STAFF_AUP,
-    }
-    assert all(t.current_wording.version == 1 and t.current_wording.text for t in types.values())
-    assert all(types[k].missing_means_no for k in Kind.image_uses())
-    assert types[Kind.PUPIL_AUP].answered_by == ConsentType.Answerer.PARENT_AND_PUPIL
-    assert types[Kind.STAFF_AUP].answered_by == ConsentType.Answerer.STAFF
-    # Switched on by the school once it has checked the wording, so nobody is stopped at login before then.
-    assert not types[Kind.STAFF_AUP].is_active
-    settings = ConsentSettings.objects.get(school=school)
-    assert (settings.renewal_day, settings.renewal_month, settings.leaver_retention_years) == (1, 9, 3)
-    # Seeding again adds nothing.
-    assert services.consent_types_seed_defaults(school=school) == []
+    with scope(school=school):
+        types = {t.kind: t for t in ConsentType.objects.for_school(school).select_related("current_wording")}
+        assert set(types) == {
+            Kind.INTERNET,
+            Kind.WORK_PUBLICATION,
+            Kind.PHOTO_IN_SCHOOL,
+            Kind.PHOTO_PRINT,
+            Kind.PHOTO_WEB,
+            Kind.WEBCAM,
+            Kind.PUPIL_AUP,
+            Kind.STAFF_AUP,
+        }
+        assert all(t.current_wording.version == 1 and t.current_wording.text for t in types.values())
+        assert all(types[k].missing_means_no for k in Kind.image_uses())
+        assert types[Kind.PUPIL_AUP].answered_by == ConsentType.Answerer.PARENT_AND_PUPIL
+        assert types[Kind.STAFF_AUP].answered_by == ConsentType.Answerer.STAFF
+        # Switched on by the school once it has checked the wording, so nobody is stopped at login before then.
+        assert not types[Kind.STAFF_AUP].is_active
+        settings = ConsentSettings.objects.get(school=school)
+        assert (settings.renewal_day, settings.renewal_month, settings.leaver_retention_years) == (1, 9, 3)
+        # Seeding again adds nothing.
+        assert defaults.consent_types_seed_defaults(school=school) == []
 
 
 def _edit_data(consent_type, **changes):
