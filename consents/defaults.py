@@ -138,6 +138,6 @@ def consent_types_seed_defaults(*, school: School, actor: User | None = None) ->
             order=order * 10,
         )
         save_with_history(consent_type, actor=actor, reason="Standard consent")
-        consent_wording_add(consent_type, default.text, actor)
+        consent_wording_add(consent_type=consent_type, text=default.text, actor=actor)
         created.append(consent_type)
     return created

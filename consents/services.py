@@ -65,7 +65,8 @@ def consent_settings_update(
     return current
 
 
-def consent_wording_add(consent_type: ConsentType, text: str, actor) -> ConsentWording:
+def consent_wording_add(*, consent_type: ConsentType, text: str, actor: User | None) -> ConsentWording:
+    """A new version of a consent type's wording, which becomes the current one (part of its caller's transaction)."""
     latest = consent_type.wordings.order_by("-version").values_list("version", flat=True).first() or 0
     wording = ConsentWording(consent_type=consent_type, version=latest + 1, text=text.strip(), created_by=actor)
     save_with_history(wording, actor=actor)
@@ -84,7 +85,7 @@ def consent_type_create(*, school: School, text: str, year_groups, actor: User, 
         consent_type.missing_means_no = True
     save_with_history(consent_type, actor=actor, reason="Consent added")
     consent_type.year_groups.set(year_groups)
-    consent_wording_add(consent_type, text, actor)
+    consent_wording_add(consent_type=consent_type, text=text, actor=actor)
     return consent_type
 
 
@@ -100,7 +101,7 @@ def consent_type_update(*, consent_type: ConsentType, text: str, year_groups, ac
     consent_type.year_groups.set(year_groups)
     current = consent_type.current_wording
     if current is None or current.text.strip() != text.strip():
-        consent_wording_add(consent_type, text, actor)
+        consent_wording_add(consent_type=consent_type, text=text, actor=actor)
         return True
     return False
 

@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Func, Model, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
-from esafety.models import AccessLogEntry
+from esafety.models import AccessLogEntry, School, User
 
 # Model -> selector(access, user) returning the rows of that model the user may see.
 _RECORD_SELECTORS: dict[type[Model], Callable] = {}
@@ -32,6 +32,22 @@ def access_log_records(model: type[Model], selector: Callable) -> None:
 def _needs_text(capabilities: Iterable[str]) -> str:
     capabilities = sorted(set(capabilities))
     return f",{','.join(capabilities)}," if capabilities else ""
+
+
+def access_log_add(
+    *,
+    actor: User,
+    school: School | None,
+    kind: str,
+    summary: str,
+    obj: Model | None = None,
+    reader_needs: Iterable[str] = (),
+    ip_address: str | None = None,
+) -> AccessLogEntry:
+    """Add one row to the access log (a service may call this; a view calls `access_log_write`)."""
+    return AccessLogEntry.objects.create(
+        **_entry_fields(actor, school, kind, summary, obj, reader_needs, ip_address),
+    )
 
 
 def access_log_write(
@@ -50,34 +66,36 @@ def access_log_write(
     `reader_needs` the capabilities needed to see the restricted records an
     export of many contains.
     """
-    return AccessLogEntry.objects.create(
+    return access_log_add(
         actor=request.user,
         school=request.access.school,
         kind=kind,
-        summary=summary[:300],
-        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
-        object_id=str(obj.pk) if obj is not None else "",
-        reader_needs=_needs_text(reader_needs),
+        summary=summary,
+        obj=obj,
+        reader_needs=reader_needs,
         ip_address=client_ip(request),
     )
 
 
 def access_log_write_each(request, *, kind: str, records: list[tuple[Model, str]]) -> int:
     """One access-log row for each (record, summary), in one INSERT: e.g. the restricted cases in an export."""
-    rows = [
-        AccessLogEntry(
-            actor=request.user,
-            school=request.access.school,
-            kind=kind,
-            summary=summary[:300],
-            content_type=ContentType.objects.get_for_model(obj),
-            object_id=str(obj.pk),
-            ip_address=client_ip(request),
-        )
-        for obj, summary in records
-    ]
+    school, ip_address = request.access.school, client_ip(request)
+    rows = [AccessLogEntry(**_entry_fields(request.user, school, kind, summary, obj, (), ip_address)) for obj, summary in records]
     AccessLogEntry.objects.bulk_create(rows, batch_size=500)
     return len(rows)
+
+
+def _entry_fields(actor, school, kind, summary, obj, reader_needs, ip_address) -> dict:
+    return {
+        "actor": actor,
+        "school": school,
+        "kind": kind,
+        "summary": summary[:300],
+        "content_type": ContentType.objects.get_for_model(obj) if obj is not None else None,
+        "object_id": str(obj.pk) if obj is not None else "",
+        "reader_needs": _needs_text(reader_needs),
+        "ip_address": ip_address,
+    }
 
 
 def client_ip(request) -> str | None:

@@ -29,9 +29,18 @@ def school_set_up(school: School) -> None:
             set_up(school)
 
 
-def schools_set_up_all(**signal_kwargs) -> None:
-    """Set up every school again (each step does nothing where it has already been done): after `migrate`."""
-    for school in School.objects.all():
+def schools_set_up_all(*, using: str = "default", **signal_kwargs) -> None:
+    """
+    Set up every school again (each step does nothing where it has already been done): after `migrate`, once the
+    database is at the latest migration of every app (not after a partial or backwards migrate).
+    """
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[using])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return
+    for school in School.objects.using(using):
         school_set_up(school)
 
 

@@ -8,8 +8,9 @@ Every school-owned model's default manager is `SchoolScopedManager` (django-scop
 - a request: `SchoolScopeMiddleware`, with the school the user is working in (`request.access.school`);
 - a task: `esafety.school_tasks.school_task` runs the task inside its school's scope, and every other
   task starts with none (`SchoolScopedTask`), so that a task never borrows the scope of whatever queued it;
-- a management command or a set-up step across schools: `with scope(school=school):`, or, where it
-  really concerns every school (the admin, seeding demo data), `with scopes_disabled():`.
+- a management command or a set-up step across schools: `with scope(school=school):` for each school
+  (seeding the demo, setting schools up); the admin site, which really concerns every school,
+  `scopes_disabled()`.
 
 Rows reached from a record already in hand (`incident.pupil`, `pupil.form`) go through the base
 manager and need no scope; querysets (`Incident.objects…`, `pupil.consent_answers.all()`) do.
@@ -104,8 +105,8 @@ class SchoolScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated and request.user.is_superuser and request.path_info.startswith(_admin_root()):
-            # The set-up site lists every school's look-up rows; only superusers reach it (ModelAdmin checks).
+        if request.user.is_authenticated and request.user.is_superuser and request.path.startswith(_admin_root()):
+            # The set-up site lists every school's look-up rows; only superusers may use it (esafety/urls.py).
             with scopes_disabled():
                 return self.get_response(request)
         school = request.access.school if request.user.is_authenticated else None

@@ -32,7 +32,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from esafety.models import AccessLogEntry, Membership, User
+from esafety.models import AccessLogEntry, Membership, School, User
 from esafety.roles import Role
 
 # Roles that see restricted incidents, the access log or other schools' records, or run the filter and the accounts.
@@ -231,30 +231,32 @@ def user_sessions_end(*, user: User) -> int:
 
 
 @transaction.atomic
-def second_factor_reset(*, user: User, request) -> None:
+def second_factor_reset(*, user: User, actor: User, school: School, ip_address: str | None = None) -> None:
     """
     Remove every second factor of `user` (a lost or new phone), end all their sessions and record it in the
     access log. They enrol again at their next sign-in. Done by another privileged user, never by themselves.
     """
-    from esafety.audit import access_log_write
+    from esafety.audit import access_log_add
     from esafety.notifications import notify
 
-    if user.pk == request.user.pk:
+    if user.pk == actor.pk:
         raise PermissionError("Nobody may reset their own second factor.")
     for device in devices_for_user(user, confirmed=None):
         device.delete()
     user_sessions_end(user=user)
-    access_log_write(
-        request,
+    access_log_add(
+        actor=actor,
+        school=school,
         kind=AccessLogEntry.Kind.SECURITY,
         summary=f"Reset the two-factor sign-in of {user.full_name} ({user.email})",
+        ip_address=ip_address,
     )
     # Told at once, by e-mail too: a reset they did not ask for is a warning sign.
     notify(
         recipients=[user],
-        school=request.access.school,
+        school=school,
         title="Your two-factor sign-in was reset",
-        body=f"{request.user.full_name} reset it. You will set up your authenticator app again when you next sign in. "
+        body=f"{actor.full_name} reset it. You will set up your authenticator app again when you next sign in. "
         "If you did not ask for this, tell the head teacher straight away.",
         email=True,
     )

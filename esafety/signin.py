@@ -20,6 +20,7 @@ from qsessions.models import Session
 
 from esafety import second_factor
 from esafety.access import capability_required
+from esafety.audit import client_ip
 from esafety.forms import EmailAuthenticationForm
 from esafety.models import User
 from esafety.roles import Capability
@@ -252,7 +253,9 @@ def second_factor_reset(request, user_id):
     if person.pk == request.user.pk:
         messages.error(request, "You cannot reset your own two-factor sign-in: ask the head teacher or the IT manager.")
         return redirect("second_factor_people")
-    second_factor.second_factor_reset(user=person, request=request)
+    second_factor.second_factor_reset(
+        user=person, actor=request.user, school=request.access.school, ip_address=client_ip(request)
+    )
     messages.success(
         request,
         f"{person.full_name}'s two-factor sign-in has been reset and their sessions ended. "

@@ -8,6 +8,8 @@ from esafety.mis_import import views as mis_import_views
 
 admin.site.site_header = "E-safety: set-up"
 admin.site.site_title = "E-safety set-up"
+# The set-up site sees every school's rows: for superusers only, not for staff given model permissions.
+admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -11,6 +11,7 @@ goes to the head teacher, the police and technical support.
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from esafety.models import School
 from incidents.models import (
     ChecklistStepTemplate,
     IncidentCategory,
@@ -130,7 +131,7 @@ CATEGORIES = [
 
 
 @transaction.atomic
-def incident_defaults_install(school) -> None:
+def incident_defaults_install(school: School) -> None:
     """Give a school the starting categories, checklists and matrices; does nothing if it has them."""
     IncidentSettings.objects.get_or_create(school=school)
     if SanctionRow.objects.filter(school=school).exists():

@@ -373,3 +373,20 @@ class CategoryForm(forms.ModelForm):
 
     def steps(self) -> list[str]:
         return self.cleaned_data.get("checklist", "").splitlines()
+
+
+class MatrixForm(forms.Form):
+    """The ticks of a sanction matrix: which actions each row proposes, one box per row and action."""
+
+    tick = forms.MultipleChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "A box on this page no longer matches the matrix: reload the page and tick again."},
+    )
+
+    def __init__(self, *args, rows, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tick"].choices = [(f"{row.pk}-{action.pk}", "") for row in rows for action in actions]
+
+    def ticked(self) -> set[tuple[int, int]]:
+        """(row id, action id) for each ticked box."""
+        return {(int(row), int(action)) for row, action in (value.split("-") for value in self.cleaned_data["tick"])}

@@ -265,6 +265,13 @@ def matrix_actions(school, matrix: str) -> list[SanctionAction]:
     return list(SanctionAction.objects.filter(school=school, matrix=matrix).order_by("order", "name"))
 
 
+def matrix_history(school, matrix: str, limit: int = 20):
+    """The latest changes to a matrix's rows, for its page."""
+    return (
+        SanctionRow.history.filter(school=school, matrix=matrix).select_related("history_user").order_by("-history_date")[:limit]
+    )
+
+
 # --- The dashboard ------------------------------------------------------------
 
 SEVERITY_RANK = {Incident.Severity.IMMEDIATE: 0, Incident.Severity.HIGH: 1, Incident.Severity.MEDIUM: 2, Incident.Severity.LOW: 3}

@@ -162,7 +162,7 @@ def _require_open(incident: Incident) -> None:
 
 
 @transaction.atomic
-def incident_assign(*, incident: Incident, assignee, actor: User) -> Incident:
+def incident_assign(*, incident: Incident, assignee: User, actor: User) -> Incident:
     _require_open(incident)
     if not selectors.may_see(assignee, incident):
         raise ValidationError({"assignee": f"{assignee} may not see this incident, so cannot handle it."})

@@ -34,6 +34,7 @@ from incidents.forms import (
     EvidenceForm,
     IncidentLogForm,
     IncidentSettingsForm,
+    MatrixForm,
     NoteForm,
     PeopleSearchForm,
     ReopenForm,
@@ -508,25 +509,29 @@ def matrix_edit(request, matrix):
     if matrix not in Matrix.values:
         raise Http404
     school = request.access.school
-    if request.method == "POST":
-        ticked = set()
-        for value in request.POST.getlist("tick"):
-            row_id, _, action_id = value.partition("-")
-            if row_id.isdigit() and action_id.isdigit():
-                ticked.add((int(row_id), int(action_id)))
-        changed = services.matrix_update(school=school, matrix=matrix, ticked=ticked, actor=request.user)
-        messages.success(request, f"The matrix has been saved ({changed} row{'s' if changed != 1 else ''} changed).")
-        return redirect("incidents:matrix_edit", matrix=matrix)
     rows = selectors.matrix_rows(school, matrix)
     actions = selectors.matrix_actions(school, matrix)
-    grid = [(row, [(action, action in row.actions.all()) for action in actions]) for row in rows]
-    from incidents.models import SanctionRow
+    form = MatrixForm(request.POST if request.method == "POST" else None, rows=rows, actions=actions)
+    if form.is_valid():
+        changed = services.matrix_update(school=school, matrix=matrix, ticked=form.ticked(), actor=request.user)
+        messages.success(request, f"The matrix has been saved ({changed} row{'s' if changed != 1 else ''} changed).")
+        return redirect("incidents:matrix_edit", matrix=matrix)
+    # After an error, the boxes as they were ticked, not as saved.
+    posted = set(form.data.getlist("tick")) if form.is_bound else None
 
-    row_history = (
-        SanctionRow.history.filter(school=school, matrix=matrix).select_related("history_user").order_by("-history_date")[:20]
-    )
+    def ticked(row, action) -> bool:
+        return f"{row.pk}-{action.pk}" in posted if posted is not None else action in row.actions.all()
+
+    grid = [(row, [(action, ticked(row, action)) for action in actions]) for row in rows]
     return render(
         request,
         "incidents/matrix.html",
-        {"matrix": Matrix(matrix), "actions": actions, "grid": grid, "row_history": row_history},
+        {
+            "matrix": Matrix(matrix),
+            "actions": actions,
+            "grid": grid,
+            "form": form,
+            "row_history": selectors.matrix_history(school, matrix),
+        },
+        status=400 if form.errors else 200,
     )

@@ -16,7 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from esafety.history import save_with_history
 from esafety.mis_import.parsing import Column, ParsedFile, RowError, parse_csv, template_csv
 from esafety.mis_import.rows import ContactRow, FormRow, PupilRow, RowForm, StaffRow
-from esafety.models import FormGroup, ImportJob, ParentCarer, Pupil, PupilContact, School, StaffMember, YearGroup
+from esafety.models import FormGroup, ImportJob, ParentCarer, Pupil, PupilContact, School, StaffMember, User, YearGroup
 from esafety.progress import ProgressCallback
 
 REASON = "MIS import"
@@ -153,7 +153,7 @@ class MisFile:
 
     # --- Applying ----------------------------------------------------------------
 
-    def apply_rows(self, valid_rows: list[ValidRow], actor, progress: ProgressCallback) -> dict:
+    def apply_rows(self, valid_rows: list[ValidRow], actor: User | None, progress: ProgressCallback) -> dict:
         """Create or update what every valid row describes. Returns how many rows were each `Outcome`."""
         counts = {"create": 0, "update": 0, "unchanged": 0}
         total = len(valid_rows)
@@ -164,21 +164,21 @@ class MisFile:
         self.finish(valid_rows, actor)
         return counts
 
-    def apply(self, data: dict, actor) -> Outcome:
+    def apply(self, data: dict, actor: User | None) -> Outcome:
         existing = self.existing(data)
         if existing is not None and not self.differs(existing, data):
             return "unchanged"
         self.save(existing, data, actor)
         return "update" if existing is not None else "create"
 
-    def save(self, existing, data: dict, actor) -> None:
+    def save(self, existing, data: dict, actor: User | None) -> None:
         """Write what the row says: into `existing`, or into a new record when it is None."""
         raise NotImplementedError
 
-    def finish(self, valid_rows: list[ValidRow], actor) -> None:
+    def finish(self, valid_rows: list[ValidRow], actor: User | None) -> None:
         """What is left to write once every row is applied."""
 
-    def mark_not_in_file_as_left(self, actor) -> int:
+    def mark_not_in_file_as_left(self, actor: User | None) -> int:
         today = timezone.localdate()
         people = self.not_in_file()
         for person in people:
@@ -202,14 +202,14 @@ class YearGroupsAndForms:
         """Whether the pupil or form is in another year group than `ncy`."""
         return record.year_group_id != getattr(self.year_groups.get(ncy), "pk", None)
 
-    def year_group(self, ncy: int, actor) -> YearGroup:
+    def year_group(self, ncy: int, actor: User | None) -> YearGroup:
         if ncy not in self.year_groups:
             year = YearGroup(school=self.school, ncy=ncy)
             save_with_history(year, actor=actor, reason=REASON)
             self.year_groups[ncy] = year
         return self.year_groups[ncy]
 
-    def form(self, name: str, ncy: int, actor) -> FormGroup:
+    def form(self, name: str, ncy: int, actor: User | None) -> FormGroup:
         form = self.find_form(name)
         if form is None:
             form = FormGroup(school=self.school, name=name, year_group=self.year_group(ncy, actor))
@@ -305,7 +305,7 @@ class PupilsFile(MisFile):
     def people(self):
         return self.pupils.values()
 
-    def save(self, existing, data, actor):
+    def save(self, existing, data, actor: User | None):
         pupil = existing or Pupil(school=self.school, mis_id=data["mis_id"])
         for name in self.fields_to_set(existing):
             setattr(pupil, name, data[name])
@@ -320,7 +320,7 @@ class PupilsFile(MisFile):
             save_with_history(pupil, actor=actor, reason=REASON)
         self.pupils[pupil.mis_id] = pupil
 
-    def finish(self, valid_rows, actor):
+    def finish(self, valid_rows, actor: User | None):
         bulk_create_with_history(self.new_pupils, Pupil, batch_size=500, default_user=actor, default_change_reason=REASON)
         self.new_pupils = []
 
@@ -390,7 +390,7 @@ class ContactsFile(MisFile):
             or ("priority" in self.present and link.priority != (data["priority"] or 1))
         )
 
-    def save(self, existing, data, actor):
+    def save(self, existing, data, actor: User | None):
         contact = existing or ParentCarer(school=self.school, mis_id=data["mis_id"])
         values = _email_lowered(data)
         if existing is None or _changed(contact, values, self.fields_in_file):
@@ -454,7 +454,7 @@ class StaffFile(MisFile):
     def people(self):
         return self.staff.values()
 
-    def save(self, existing, data, actor):
+    def save(self, existing, data, actor: User | None):
         member = existing or StaffMember(school=self.school, mis_id=data["mis_id"])
         values = _email_lowered(data)
         for name in self.fields_to_set(existing):
@@ -462,7 +462,7 @@ class StaffFile(MisFile):
         save_with_history(member, actor=actor, reason=REASON)
         self.staff[member.mis_id] = member
 
-    def finish(self, valid_rows, actor):
+    def finish(self, valid_rows, actor: User | None):
         # A second pass: a manager may appear further down the file than their reports.
         for _, data in valid_rows:
             member = self.staff[data["mis_id"]]
@@ -511,7 +511,7 @@ class FormsFile(MisFile):
             or not existing.is_active
         )
 
-    def save(self, existing, data, actor):
+    def save(self, existing, data, actor: User | None):
         form = existing or FormGroup(school=self.school, name=data["name"])
         form.year_group = self.structure.year_group(data["year"], actor)
         if "tutor" in self.present or existing is None:

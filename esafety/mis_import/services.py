@@ -69,6 +69,7 @@ def import_confirm(*, job: ImportJob, accept: str, mark_missing_as_left: bool, a
         outbox_enqueue("esafety.tasks.import_apply", school_id=job.school_id, job_id=str(job.pk))
 
 
+@transaction.atomic
 def import_cancel(*, job: ImportJob, actor: User) -> None:
     if job.status not in (ImportJob.Status.READY, ImportJob.Status.CHECKING):
         raise ValueError("Only an import that has not started can be cancelled.")

@@ -33,7 +33,7 @@ def term_dates_save(
     academic_year: AcademicYear,
     terms: Sequence[TermDates],
     closures: Sequence[ClosureDates],
-    actor: User,
+    actor: User | None,
     reason: str = "",
 ) -> TermDatesSaved:
     """

@@ -1,6 +1,5 @@
 from django.urls import path
 
-# The home page's term-dates panel registers itself on import; the URLs are loaded before any page is shown.
 from esafety.terms import views
 
 app_name = "terms"

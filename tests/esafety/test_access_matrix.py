@@ -10,6 +10,9 @@ school A are 404 for them (they do not exist at B), and lists show them
 nothing of school A.
 """
 
+import importlib
+from pathlib import Path
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -17,9 +20,6 @@ from django.utils import timezone
 from esafety.calendar import academic_year_start
 from esafety.models import ImportJob
 from tests.access_rules import ALL, AUDITORS, EXPORTERS, OFFICE, PEOPLE, SAFEGUARDING, Row
-from tests.consents.access_rows import ROWS as CONSENT_ROWS
-from tests.filtering.access_rows import ROWS as FILTERING_ROWS
-from tests.incidents.access_rows import ROWS as INCIDENT_ROWS
 
 # Roles that need not sign in with a second factor (esafety.second_factor.REQUIRED_FOR).
 OPTIONAL_SECOND_FACTOR = frozenset({"teacher", "office", "governor", "lead"})
@@ -108,8 +108,13 @@ CORE = {
     "terms:term_dates_csv": Row(TERM_KEEPERS, kwargs=_this_school_year),
 }
 
-# Each app keeps the rows of its own URLs beside its tests.
-MATRIX = {**CORE, **INCIDENT_ROWS, **CONSENT_ROWS, **FILTERING_ROWS}
+# Each app keeps the rows of its own URLs beside its tests, in tests/<app>/access_rows.py: found here by name.
+APP_ROWS = {
+    name: row
+    for path in sorted(Path(__file__).resolve().parents[1].glob("*/access_rows.py"))
+    for name, row in importlib.import_module(f"tests.{path.parent.name}.access_rows").ROWS.items()
+}
+MATRIX = {**CORE, **APP_ROWS}
 
 
 def _walk(patterns, prefix=""):

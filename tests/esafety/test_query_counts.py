@@ -24,12 +24,14 @@ LOG_PANEL, TRIAGE_PANEL = 1, 2
 # The office's consents panel: the open rounds with their consents (and those consents' year
 # groups), forms and year groups, then one count of pupils with answers missing a round.
 CONSENT_PANEL = 6
+# The head's and IT's web-filter panel: one count of the requests waiting for a decision.
+FILTER_PANEL = 1
 PAGES = [
     ("teacher", "home", None, 7 + 3 + LOG_PANEL),  # unread notifications; pupils and staff on roll
     ("dsl", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL),  # … and pupils with additional needs, recent access log
-    ("head", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL),
+    ("head", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL + FILTER_PANEL),
     ("office", "home", None, 7 + 4 + LOG_PANEL + CONSENT_PANEL),  # … and imports in progress
-    ("it", "home", None, 7 + 3 + LOG_PANEL),
+    ("it", "home", None, 7 + 3 + LOG_PANEL + FILTER_PANEL),
     ("governor", "home", None, 7 + 1),  # unread notifications only
     ("lead", "home", None, 7 + 3 + LOG_PANEL),
     ("trust", "home", None, 7 + 6),  # … and the trust's schools (one more query for them)
@@ -43,6 +45,7 @@ PAGES = [
     ("office", "import_detail", lambda c: {"job_id": c.a.import_job.pk}, 7 + 2),  # job, history
     ("office", "notification_list", None, 7 + 2),
     ("head", "access_log", None, 7 + 2),
+    ("head", "filtering:request_list", None, 7 + 2),  # count, page
 ]
 
 

@@ -69,3 +69,14 @@ def test_the_admin_lists_every_schools_rows_for_a_superuser(cast, client):
     assert "7A" in page and "7B" in page
     with scopes_disabled():
         assert FormGroup.objects.count() == 2
+
+
+def test_the_admin_is_for_superusers_alone_since_it_sees_every_school(cast, client):
+    office = cast.a.users["office"]
+    office.is_staff = True
+    office.save()
+    client.force_login(office)
+
+    response = client.get("/admin/esafety/formgroup/")
+
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")

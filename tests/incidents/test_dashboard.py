@@ -251,6 +251,12 @@ def test_trends_follow_the_schools_own_half_terms(spring_2026, cast, login):
     assert (spring_2.starts_on, spring_2.ends_on) == (date(2026, 2, 16), date(2026, 4, 12))
     assert not spring_2.is_default and half_terms.periods_last[3].is_default
     assert half_terms.default_dates  # last year's dates are the default pattern's
+    # The DSL reads which dates the table counts by, and that last year's are not the school's own.
+    page = response.content.decode()
+    assert "Spring 2 from 16 Feb" in page
+    assert "These are the usual dates, not the school's own" in page
+    assert "Enter the school's term dates" not in page  # the DSL does not keep the calendar
+    assert "Enter the school's term dates" in login(cast.a.users["head"]).get(DASHBOARD).content.decode()
     # "This term" starts on the school's first day of the spring term.
     assert response.context["trends"].term_since == date(2026, 1, 6)
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esafety.models import Notification
+from esafety.scoping import scope
 from incidents import services
 from incidents.models import Incident, IncidentAction, IncidentCategory, IncidentPerson, SanctionRow
 from tests.incidents.incident_factory import actions_data
@@ -255,6 +256,10 @@ def test_evidence_is_registered_never_uploaded(cast, login):
 def test_a_school_edits_its_matrix_on_one_screen_with_history(cast, login):
     client = login(cast.a.users["head"])
     matrix_url = reverse("incidents:matrix_edit", args=["pupils"])
+    with scope(school=cast.b.school):
+        ticks_at_b = sorted(
+            SanctionRow.actions.through.objects.filter(sanctionrow__school=cast.b.school).values_list("pk", flat=True)
+        )
     page = client.get(matrix_url).content.decode()
     rows = SanctionRow.objects.filter(school=cast.a.school, matrix="pupils")
     ticked_before = sum(r.actions.count() for r in rows)
@@ -269,7 +274,27 @@ def test_a_school_edits_its_matrix_on_one_screen_with_history(cast, login):
     record = phone.history.order_by("-history_date").first()
     assert record.history_user == cast.a.users["head"] and record.history_change_reason == "Matrix edited"
     # Another school's grid is untouched.
-    assert not SanctionRow.objects.filter(school=cast.b.school, actions=police).exists()
+    with scope(school=cast.b.school):
+        assert (
+            sorted(SanctionRow.actions.through.objects.filter(sanctionrow__school=cast.b.school).values_list("pk", flat=True))
+            == ticks_at_b
+        )
+
+
+def test_a_box_that_no_longer_matches_the_matrix_saves_nothing_and_keeps_the_ticks(cast, login):
+    client = login(cast.a.users["head"])
+    matrix_url = reverse("incidents:matrix_edit", args=["pupils"])
+    row = SanctionRow.objects.filter(school=cast.a.school, matrix="pupils").first()
+    action = cast.a.school.sanction_actions.filter(matrix="pupils").exclude(pk__in=row.actions.all()).first()
+    before = row.history.count()
+
+    response = client.post(matrix_url, {"tick": [f"{row.pk}-{action.pk}", "999999-1"]})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "A box on this page no longer matches the matrix: reload the page and tick again." in page
+    assert f'id="tick-{row.pk}-{action.pk}" checked>' in page  # as ticked, though not saved
+    assert action not in row.actions.all() and row.history.count() == before
 
 
 def test_when_a_re_triage_restricts_an_incident_its_outsiders_lose_their_tasks_and_notifications(
