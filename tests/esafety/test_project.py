@@ -1,5 +1,6 @@
 """The project as a whole: the permissions table, the demo data, production settings."""
 
+import json
 import os
 import subprocess
 import sys
@@ -67,6 +68,29 @@ def test_production_settings_pass_the_deployment_check():
     # Nothing left to warn about: with a year's HSTS, preloading is on by default (docs/deployment.md).
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+def test_collectstatic_works_with_the_production_storage(tmp_path):
+    """docs/deployment.md's `collectstatic`, with production settings: every file a vendored file refers to is there."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEBUG", "PYTEST_VERSION", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "MANIFEST_STATIC")
+        and not key.startswith("PYTEST_")
+    }
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="x7Jq2-some-long-random-production-secret-kept-in-a-vault-9fK3mZ",
+        ALLOWED_HOSTS="esafety.example.org",
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    for name in ("vendor/chartjs/chart.umd.min.js", "vendor/bootstrap/bootstrap.min.css", "css/app.css"):
+        assert (tmp_path / "static" / manifest[name]).is_file(), name
 
 
 def test_production_refuses_to_start_without_a_secret_key():
