@@ -2,6 +2,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,8 +38,12 @@ from esafety.timeline import timeline_for
 # --- Shell ---------------------------------------------------------------
 
 
-@school_required
 def home(request):
+    if request.access.school is None:
+        if request.user.is_superuser:
+            # The set-up administrator belongs to no school: their work is on the admin site.
+            return redirect("admin:index")
+        raise PermissionDenied
     return render(request, "esafety/home.html", {"panels": panels_for(request)})
 
 

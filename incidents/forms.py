@@ -43,7 +43,9 @@ class IncidentLogForm(forms.Form):
     )
     location = forms.ChoiceField(label="Where?", choices=Incident.Location.choices, widget=forms.RadioSelect)
     location_detail = forms.CharField(label="Where exactly (optional)", required=False, max_length=200)
-    category = forms.ModelChoiceField(label="What kind of incident?", queryset=IncidentCategory.objects.none())
+    category = forms.ModelChoiceField(
+        label="What kind of incident?", queryset=IncidentCategory.objects.none(), empty_label="Choose the kind of incident"
+    )
     description = forms.CharField(
         label="What happened?",
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -53,7 +55,11 @@ class IncidentLogForm(forms.Form):
         label="What did you do straight away? (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     severity = forms.ChoiceField(
-        label="How serious is it?", choices=Incident.Severity.choices, initial=Incident.Severity.MEDIUM, widget=forms.RadioSelect
+        # No answer ticked in advance: a default would nudge every reporter to it.
+        label="How serious is it?",
+        choices=Incident.Severity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how serious it is."},
     )
     told_dsl_in_person = forms.BooleanField(label="I have told a DSL in person", required=False)
 
@@ -318,6 +324,12 @@ class EvidenceForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["secured_at"].input_formats = [DATETIME_LOCAL, "%d/%m/%Y %H:%M"]
+
+    def clean_secured_at(self):
+        value = self.cleaned_data["secured_at"]
+        if value and value > timezone.now() + timezone.timedelta(minutes=5):
+            raise forms.ValidationError("This is in the future. Give the date and time it was secured.")
+        return value
 
 
 class IncidentSettingsForm(forms.ModelForm):

@@ -40,6 +40,8 @@ def test_a_teacher_logs_cyberbullying_on_a_phone_and_the_dsl_handles_it_to_the_e
     form.get_by_label("What kind of incident?").select_option(label="Cyberbullying")
     form.get_by_label("What happened?").fill("Alice showed me messages in the class group chat calling her names.")
     form.get_by_label("What did you do straight away?").fill("Asked her to keep screenshots.")
+    expect(form.get_by_label("Medium", exact=True)).not_to_be_checked()  # the reporter chooses: nothing ticked for them
+    form.get_by_label("Medium", exact=True).check()
     assert_accessible(phone)
     form.get_by_role("button", name="Log the incident").click()
     expect(phone.get_by_role("heading", level=1)).to_contain_text("logged")

@@ -152,3 +152,13 @@ def test_behind_one_proxy_the_client_address_is_read_and_cannot_be_forged(settin
     # A client that sends its own X-Forwarded-For gets its real address recorded all the same.
     forged = rf.get("/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.1.1.1, 81.2.69.160")
     assert client_ip(forged) == "81.2.69.160"
+
+
+def test_the_set_up_administrator_lands_on_the_admin_site(db, client):
+    admin = User.objects.create_superuser("root@example.org", "a-long-password-1", full_name="Set-up administrator")
+    client.force_login(admin)
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+    assert client.get(response["Location"]).status_code == 200

@@ -341,3 +341,10 @@ def test_the_menu_takes_handlers_to_the_dashboard_and_other_staff_to_their_repor
     assert "Log an incident" in nav["teacher"] and "Log an incident" in nav["dsl"]
     assert "Log an incident" not in nav["chair"]
     assert "Incidents" not in nav["governor"]
+
+
+def test_the_dashboard_offers_logging_an_incident_only_to_those_who_may(cast, login, client):
+    log_link = f'href="{reverse("incidents:incident_log")}"'
+    client.force_login(cast.a.users["chair"])
+    assert log_link not in client.get(DASHBOARD).content.decode()  # the chair may not log incidents
+    assert log_link in login(cast.a.users["dsl"]).get(DASHBOARD).content.decode()

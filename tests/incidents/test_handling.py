@@ -240,6 +240,18 @@ def test_evidence_is_registered_never_uploaded(cast, login):
         },
     )
     assert response.status_code == 400 and "Pupil&#x27;s phone, switched off" in response.content.decode()
+    tomorrow = client.post(
+        url("evidence_add", cast.a.restricted),
+        {
+            "description": "Pupil's phone, switched off",
+            "location": "Safe in the head's office",
+            "held_by": "Dsl A",
+            "secured_at": (timezone.localtime() + timezone.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert tomorrow.status_code == 400
+    assert "This is in the future. Give the date and time it was secured." in tomorrow.content.decode()
+    assert not cast.a.restricted.evidence.exists()
     client.post(
         url("evidence_add", cast.a.restricted),
         {

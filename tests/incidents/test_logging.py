@@ -1,5 +1,6 @@
 """A member of staff logs an incident: the form, its errors, its draft, and what happens next."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -262,3 +263,18 @@ def test_the_people_search_refuses_what_is_no_name_with_a_plain_reason(cast, log
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode() == reason
+
+
+def test_the_reporter_chooses_the_kind_and_the_seriousness_themselves(cast, login):
+    client = login(cast.a.users["teacher"])
+    page = client.get(LOG).content.decode()
+    assert "Choose the kind of incident" in page and "---------" not in page
+    assert re.search(r'<input[^>]*name="severity"', page) and not re.search(r'<input[^>]*name="severity"[^>]*checked', page)
+
+    data = form_data(cast)
+    del data["severity"]
+    response = client.post(LOG, data)
+
+    assert response.status_code == 400
+    assert "Choose how serious it is." in response.content.decode()
+    assert not Incident.objects.filter(description=data["description"]).exists()
