@@ -1,6 +1,7 @@
 """Search, filters and sorting for the consents lists (django-filter)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from consents.models import ConsentRound, ConsentType
@@ -12,7 +13,10 @@ class ConsentTypeFilter(django_filters.FilterSet):
     q = SearchFilter(label="Search", method="search", help_text="Title or wording")
     kind = django_filters.ChoiceFilter(label="What it is for", choices=ConsentType.Kind.choices, empty_label="Anything")
     answered_by = django_filters.ChoiceFilter(label="Who answers", choices=ConsentType.Answerer.choices, empty_label="Anyone")
-    is_active = django_filters.BooleanFilter(label="In use")
+    # "Any" rather than django-filter's "Unknown" for no choice.
+    is_active = django_filters.BooleanFilter(
+        label="In use", widget=forms.Select(choices=[("", "Any"), ("true", "In use"), ("false", "Not in use")])
+    )
     sort = django_filters.OrderingFilter(
         label="Sort by",
         fields=(("order", "order"), ("title", "title"), ("kind", "kind")),

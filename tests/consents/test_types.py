@@ -203,3 +203,18 @@ def test_a_renewal_day_past_31_is_refused_with_a_reason(cast, login):
     assert response.status_code == 400  # it overflowed `date()` and gave a 500
     assert "Ensure this value is less than or equal to 31." in response.content.decode()
     assert ConsentSettings.objects.get(school=cast.a.school).renewal_day != 99999999999999999999
+
+
+def test_the_types_list_filters_on_in_use_with_any_as_no_choice(cast, login):
+    client = login(cast.a.users["office"])
+    page = client.get(reverse("consents:consent_type_list")).content.decode()
+    assert '<option value="" selected>Any</option>' in page and "Unknown" not in page
+
+    def listed(is_active):
+        response = client.get(reverse("consents:consent_type_list"), {"is_active": is_active})
+        return {t.pk for t in response.context["page"].object_list}
+
+    types = ConsentType.objects.filter(school=cast.a.school)
+    assert listed("true") == {t.pk for t in types if t.is_active}
+    assert listed("false") == {t.pk for t in types if not t.is_active} != set()
+    assert listed("") == {t.pk for t in types}
