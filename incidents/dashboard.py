@@ -113,6 +113,14 @@ class HalfTermTrend:
     # Either year's dates are the default pattern, not the school's own (esafety.terms).
     default_dates: bool = False
 
+    @property
+    def year_total_this(self) -> int:
+        return sum(self.totals_this)
+
+    @property
+    def year_total_last(self) -> int:
+        return sum(self.totals_last)
+
 
 def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))

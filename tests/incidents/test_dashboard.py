@@ -203,6 +203,13 @@ def test_trends_compare_half_terms_with_last_year_by_category(spring_2026, cast,
     assert rows["Use of a phone, camera or other device against the rules"][0][0] == (1, 0)
     assert "Staff online conduct" not in rows  # the head's and the chair's, not the DSL's
     assert half_terms.totals_this == [1, 0, 0, 4, 0, 0] and half_terms.totals_last == [0, 0, 0, 1, 0, 0]
+    # The table's totals rows end with the whole year's, and say which figure is which year.
+    page = response.content.decode()
+    assert '<td class="text-end fw-semibold">5</td></tr>' in page and '<td class="text-end">1</td></tr></tfoot>' in page
+    assert (
+        'In each cell: <strong>this year</strong> (2025/26) / <span class="text-body-secondary">last year</span> (2024/25).'
+        in page
+    )
     # Year groups of the pupils involved this year: Alice (Year 7) in four, Nina (Year 9) in one.
     assert trends.year_groups == [("Year 7", 4), ("Year 9", 1)]
     assert dict(trends.locations) == {
