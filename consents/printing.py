@@ -125,7 +125,8 @@ def slip_pages(
                 display_code=f"{code[:4]}-{code[4:]}",
                 qr=qr_data_uri(code),
                 items=items,
-                pupil_signs=any(i.pupil_signs for i in items),
+                # Nursery and Reception children are not asked to sign: their parents answer for them.
+                pupil_signs=pupil.year_group.ncy >= 1 and any(i.pupil_signs for i in items),
             )
         )
     return pages

@@ -1,5 +1,7 @@
 """Slips and reminder letters, read back from the PDFs; the whole round's slips built in the background."""
 
+from datetime import date
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -166,3 +168,36 @@ def test_a_batch_that_is_still_building_shows_its_progress_and_cannot_be_downloa
     assert 'role="progressbar"' in page and "hx-get" in page
     response = client.get(reverse("consents:slip_batch_download", args=[cast.a.batch.pk]))
     assert response.status_code == 302
+
+
+def test_reception_children_are_not_asked_to_sign_and_older_pupils_are(cast, login):
+    office = cast.a.users["office"]
+    client = login(office)
+    reception = f.make_form(cast.a.school, "RA", f.make_year_group(cast.a.school, 0))
+    f.make_pupil(cast.a.school, "Rosa", "Robin", form=reception, mis_id="a030", born=date(2021, 1, 5))
+    agreement = services.consent_type_create(
+        school=cast.a.school,
+        title="Using the class tablets",
+        kind=Kind.OTHER,
+        answered_by=ConsentType.Answerer.PARENT_AND_PUPIL,
+        duration=ConsentType.Duration.ACADEMIC_YEAR,
+        text="I will use the tablets kindly and tell an adult if something upsets me.",
+        year_groups=[],
+        actor=office,
+    )
+    consent_round = services.round_create(
+        school=cast.a.school,
+        academic_year=cast.a.round.academic_year,
+        title="Tablets",
+        consent_types=[agreement],
+        forms=[cast.a.form, reception],
+        year_groups=[],
+        actor=office,
+    )
+    services.round_open(consent_round=consent_round, actor=office)
+
+    def slips(form):
+        return pdf_text(client.get(reverse("consents:round_form_slips", args=[consent_round.pk, form.pk])).content)
+
+    assert "Rosa Robin" in slips(reception) and "Pupil's signature" not in slips(reception)
+    assert "Alice Aardvark" in slips(cast.a.form) and "Pupil's signature" in slips(cast.a.form)
