@@ -262,6 +262,11 @@ def round_form_slips(request, round_id, form_id):
     only_missing = request.GET.get("only") != "all"
     per_page = 2 if request.GET.get("per_page") == "2" else 1
     pdf, count = services.form_slips_pdf(consent_round=consent_round, form=form, only_missing=only_missing, per_page=per_page)
+    if not count:
+        messages.info(
+            request, f"Every pupil in {form.name} has answered everything this round asks: there are no slips to print."
+        )
+        return redirect("consents:round_detail", round_id=consent_round.pk)
     _log_pdf(request, f"Printed {count} consent slips for {form.name} ({consent_round})", consent_round)
     return pdf_response(pdf, f"consent-slips-{form.name}.pdf")
 

@@ -201,3 +201,17 @@ def test_reception_children_are_not_asked_to_sign_and_older_pupils_are(cast, log
 
     assert "Rosa Robin" in slips(reception) and "Pupil's signature" not in slips(reception)
     assert "Alice Aardvark" in slips(cast.a.form) and "Pupil's signature" in slips(cast.a.form)
+
+
+def test_a_form_with_nothing_missing_offers_no_missing_slips_and_prints_no_empty_pdf(cast, login):
+    client = login(cast.a.users["office"])
+    slips_url = reverse("consents:round_form_slips", args=[cast.a.round.pk, cast.a.form.pk])
+    assert f'href="{slips_url}"' in client.get(reverse("consents:round_detail", args=[cast.a.round.pk])).content.decode()
+    _answer_everything(cast, cast.a.pupil)
+
+    page = client.get(reverse("consents:round_detail", args=[cast.a.round.pk])).content.decode()
+    response = client.get(slips_url, follow=True)
+
+    assert f'href="{slips_url}"' not in page and f'href="{slips_url}?only=all"' in page
+    assert response.redirect_chain[-1][0] == reverse("consents:round_detail", args=[cast.a.round.pk])
+    assert "Every pupil in 7A has answered everything this round asks: there are no slips to print." in response.content.decode()
