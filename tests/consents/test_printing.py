@@ -59,6 +59,8 @@ def test_a_forms_slips_show_its_pupils_their_codes_and_no_one_else(cast, login):
     for title in ("Photos on the website and social media", "Internet access and e-safety rules"):
         assert title in text
     assert "Signature" in text and "Printed name" in text and "Relationship to the pupil" in text and "Date" in text
+    # Parents read the round's title, in the school's words, not the office's name for the print run.
+    assert text.count(cast.a.round.title) == 2 and "Consent slips: 7A" not in text
     assert AccessLogEntry.objects.filter(kind=AccessLogEntry.Kind.EXPORT, summary__contains="2 consent slips for 7A").exists()
 
 
