@@ -165,3 +165,14 @@ def test_names_too_long_to_be_a_list_of_names_are_refused_with_a_reason(cast, lo
     assert response.status_code == 200  # SQLite refused the search, and gave a 500
     assert "Ensure this value has at most 2000 characters (it has 100000)." in page
     assert "Aardvark" not in page
+
+
+def test_the_columns_are_named_as_the_school_names_its_consents(cast, login):
+    web = ConsentType.objects.get(school=cast.a.school, kind=ConsentType.Kind.PHOTO_WEB)
+    web.title = "Photos on our website and Facebook page"
+    web.save()
+
+    page = login(cast.a.users["teacher"]).get(reverse("consents:photo_check"), {"form": cast.a.form.pk}).content.decode()
+
+    assert '<th scope="col">Photos on our website and Facebook page</th>' in page
+    assert "Photos on the website and social media" not in page
