@@ -577,9 +577,7 @@ def photo_check(request):
         rows.sort(key=lambda row: (not row[1].none_allowed, row[0].last_name, row[0].first_name))
         services.photo_lookups_record(school=request.access.school, user=request.user, pupils=pupils)
     # Each column is named as the school names that consent (its consent type's title), as on the slips.
-    titles = dict(
-        ConsentType.objects.for_school(request.access.school).filter(kind__in=IMAGE_USES).values_list("kind", "title")
-    )
+    titles = dict(ConsentType.objects.for_school(request.access.school).filter(kind__in=IMAGE_USES).values_list("kind", "title"))
     uses = [titles.get(use, ConsentType.Kind(use).label) for use in IMAGE_USES]
     return render(
         request,
