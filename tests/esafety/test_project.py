@@ -109,3 +109,28 @@ def test_the_large_demo_is_a_secondary_school_with_five_years_of_leavers(db):
         assert set(pupils.current().values_list("year_group__ncy", flat=True)) == set(range(7, 14))
         leavers_by_year = {d.year for d in pupils.exclude(leaving_date=None).values_list("leaving_date", flat=True)}
         assert len(leavers_by_year) == 5
+
+
+def test_a_refused_request_is_one_line_in_the_log_and_a_server_error_keeps_its_traceback():
+    import logging
+
+    from django.conf import settings
+
+    from esafety.log_filters import NoTracebackForRefusals
+
+    def record(status, name="django.request"):
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            entry = logging.LogRecord(name, logging.WARNING, __file__, 1, "Forbidden: /x/", (), sys.exc_info())
+        if status:
+            entry.status_code = status
+        NoTracebackForRefusals().filter(entry)
+        return logging.Formatter().format(entry)
+
+    assert record(403) == "Forbidden: /x/"
+    assert record(None, "django.security.DisallowedHost") == "Forbidden: /x/"  # a forged Host header: a 400
+    assert "Traceback" in record(500)
+    # Django's records are written by the root's handler alone: once, not twice.
+    assert settings.LOGGING["loggers"]["django"] == {"handlers": [], "level": "INFO", "propagate": True}
+    assert "no_traceback_for_refusals" in settings.LOGGING["handlers"]["console"]["filters"]
