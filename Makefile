@@ -33,7 +33,8 @@ node-deps: tests/e2e/node_modules/axe-core/axe.min.js
 
 run: system-deps-run $(VENV)/.installed
 	DEBUG=true $(PY) manage.py migrate --noinput
-	DEBUG=true $(PY) manage.py seed_demo --if-empty
+	@# Quietly: the demo's e-mails are kept in memory and its tasks log nothing, so that the logins come last.
+	DEBUG=true EMAIL_URL= EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend LOG_LEVEL=WARNING $(PY) manage.py seed_demo --if-empty
 	@echo "Open http://$(HOST):$(PORT) and log in with one of the accounts above."
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 

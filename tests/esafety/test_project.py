@@ -35,6 +35,8 @@ def test_the_demo_builds_a_believable_school_with_a_login_per_role(db, capsys):
         assert "password for all: demo-password" in printed
         for email in ("dsl@oakfield.example", "office@oakfield.example", "governor@oakfield.example", "trust@oakfield.example"):
             assert email in printed
+        # The partner school's logins too, each role with its school.
+        assert "office@brookside.example" in printed and "Office (Brookside Infant School)" in printed
 
         # `make run` runs it every time: the second run changes nothing and prints the logins again.
         call_command("seed_demo", "--if-empty")

@@ -40,8 +40,10 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {DEMO_PASSWORD}):"))
         rows = {}
-        for m in Membership.objects.filter(school=school).select_related("user").order_by("user__email"):
-            rows.setdefault(m.user.email, set()).add(m.get_role_display())
+        # Every school of the demo's trust (the partner school's logins too), each role named with its school.
+        schools = School.objects.filter(trust=school.trust) if school.trust_id else School.objects.filter(pk=school.pk)
+        for m in Membership.objects.filter(school__in=schools).select_related("user", "school").order_by("user__email"):
+            rows.setdefault(m.user.email, set()).add(f"{m.get_role_display()} ({m.school.name})")
         for m in Membership.objects.filter(trust=school.trust).select_related("user"):
             rows.setdefault(m.user.email, set()).add(m.get_role_display())
         from esafety.models import User
