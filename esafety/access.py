@@ -64,7 +64,9 @@ def school_access_for(user, wanted_school_id=None) -> SchoolAccess:
     if not schools:
         return NO_ACCESS
     ordered = tuple(sorted(schools.values(), key=lambda s: s.name))
-    school = schools.get(wanted_school_id) or ordered[0]
+    # Until they choose, users work at the first of their schools to be set up (a trust's first school), not
+    # whichever comes first in the alphabet.
+    school = schools.get(wanted_school_id) or min(schools.values(), key=lambda s: s.pk)
     roles = frozenset(roles_by_school[school.id])
     return SchoolAccess(
         school=school,

@@ -130,6 +130,7 @@ def test_the_log_form_keeps_a_draft_adds_and_removes_people_and_warns_about_imag
     expect(warning).to_be_hidden()
     form.get_by_label("What kind of incident?").select_option(label="Online sexual abuse or grooming")
     expect(warning).to_be_visible()
+    form.get_by_label("High", exact=True).check()
     form.get_by_label("What happened?").fill("Alice says an adult asked her for photos.")
     expect(page.locator("#draft-status")).to_contain_text("Draft saved", timeout=10_000)
 
@@ -140,6 +141,7 @@ def test_the_log_form_keeps_a_draft_adds_and_removes_people_and_warns_about_imag
     expect(form.get_by_label("What happened?")).to_have_value("Alice says an adult asked her for photos.")
     expect(form.get_by_label("Part of An adult on a gaming site")).to_have_value("alleged")
     expect(form.get_by_label("Part of Alice Aardvark")).to_be_visible()
+    expect(form.get_by_label("High", exact=True)).to_be_checked()
     expect(warning).to_be_visible()
     assert_accessible(page)
 

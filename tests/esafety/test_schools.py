@@ -8,6 +8,7 @@ from esafety.models import School
 from esafety.schools import school_set_up
 from esafety.scoping import scope
 from incidents.models import IncidentCategory, SanctionRow
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +29,16 @@ def test_setting_a_school_up_again_adds_nothing_twice(cast):
     counts = (IncidentCategory.objects.count(), SanctionRow.objects.count(), ConsentType.objects.count())
     school_set_up(cast.a.school)
     assert (IncidentCategory.objects.count(), SanctionRow.objects.count(), ConsentType.objects.count()) == counts
+
+
+def test_the_trust_team_starts_at_the_trusts_first_school_and_can_switch(cast, client):
+    from esafety.access import school_access_for
+
+    trust_user = cast.a.users["trust"]
+    # Set up after School A, and first in the alphabet.
+    annex = f.make_school(name="Abbey Annex", urn="912399", trust=cast.a.trust)
+
+    assert school_access_for(trust_user).school == cast.a.school
+    client.force_login(trust_user)
+    client.post(reverse("school_switch"), {"school": annex.pk})
+    assert client.get(reverse("home")).context["access"].school == annex

@@ -351,3 +351,15 @@ def test_earlier_incidents_count_only_those_the_reader_may_see(cast, login):
     # The cast's ordinary cyberbullying incident about Alice counts for both; the staff allegation for the head alone.
     assert "has 1 earlier incident" in dsl_page and "has 2 earlier" not in dsl_page
     assert "has 2 earlier incidents" in head_page
+
+
+def test_a_case_with_nothing_proposed_offers_to_add_the_action_typed_in(cast, login):
+    from tests import factories as f
+    from tests.incidents.incident_factory import log_incident
+
+    # A category with no matrix row, about a pupil with no earlier incidents: nothing is proposed.
+    newcomer = f.make_pupil(cast.a.school, "Nia", "New", form=cast.a.form, mis_id="a040")
+    other = log_incident(cast.a, kind="Other", pupils=[(newcomer, IncidentPerson.Part.AFFECTED)])
+    page = login(cast.a.users["dsl"]).get(url("incident_detail", other)).content.decode()
+    assert "Add this action" in page and "Add the ticked actions" not in page
+    assert "Add the ticked actions" in login(cast.a.users["dsl"]).get(url("incident_detail", cast.a.incident)).content.decode()
