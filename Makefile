@@ -36,7 +36,8 @@ run: system-deps-run $(VENV)/.installed
 	@# Quietly: the demo's e-mails are kept in memory and its tasks log nothing, so that the logins come last.
 	DEBUG=true EMAIL_URL= EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend LOG_LEVEL=WARNING $(PY) manage.py seed_demo --if-empty
 	@echo "Open http://$(HOST):$(PORT) and log in with one of the accounts above."
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	@# Links in e-mails point where the app is served, unless SITE_URL says otherwise.
+	DEBUG=true SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 migrations-check: $(VENV)/.installed
 	# Models against migration files only: no database needed.
