@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -237,26 +238,17 @@ def trends_for(access: SchoolAccess, user, today: date) -> Trends:
 # --- Pages ------------------------------------------------------------------------
 
 
-def _row_tools(access: SchoolAccess) -> dict:
-    """What the inline forms of every queue row offer, fetched once for the whole page."""
-    categories = list(selectors.categories_for(access).active().order_by("order", "name"))
-    return {
-        "handlers": selectors.handlers_by_audience(access.school),
-        "categories": categories,
-        "severities": Incident.Severity.choices,
-    }
-
-
 @capability_required(*HANDLING)
 def dashboard(request):
     today = timezone.localdate()
     visible = selectors.incidents_for(request.access, request.user)
     overdue = selectors.overdue_actions_for(request.access, request.user)
-    tools = _row_tools(request.access)
     queues = triage_queues(visible)
+    # A row offers its handling forms (fetched when opened: dashboard_row_tools) to those who handle it.
+    handled = selectors.audiences_for_capabilities(request.access.capabilities)
     for queue in queues:
         for incident in queue.incidents:
-            incident.possible_handlers = tools["handlers"][incident.audience]
+            incident.handled = incident.audience in handled
     trends = trends_for(request.access, request.user, today)
     return render(
         request,
@@ -267,11 +259,28 @@ def dashboard(request):
             "overdue_total": overdue.count(),
             "trends": trends,
             "chart_data": trends.chart_data(),
-            "categories": tools["categories"],
-            "severities": tools["severities"],
             "today": today,
             "may_export": request.access.can(Capability.EXPORT_INCIDENTS),
         },
+    )
+
+
+@capability_required(*HANDLING)
+def dashboard_row_tools(request, incident_id):
+    """
+    The handling forms of one dashboard row (assign, triage, note, close; or reopen), fetched by htmx when
+    the row is opened: rendering them for every row made the dashboard half a megabyte. They post to the
+    case's handling views, which send the handler back to the dashboard.
+    """
+    incident = selectors.get_incident_or_404(request.access, request.user, incident_id)
+    if not selectors.handles(request.access, incident):
+        raise PermissionDenied
+    incident.possible_handlers = selectors.handlers_of(incident)
+    categories = list(selectors.categories_for(request.access).active().order_by("order", "name"))
+    return render(
+        request,
+        "incidents/_row_tools.html",
+        {"incident": incident, "categories": categories, "severities": Incident.Severity.choices},
     )
 
 

@@ -93,6 +93,8 @@ ROWS = {
     "incidents:matrix_edit": Row(SET_UP, kwargs=lambda c: {"matrix": "pupils"}),
     # The dashboard and the list: those who handle incidents (the chair sees only allegations about the head).
     "incidents:dashboard": Row(HANDLERS),
+    # A dashboard row's handling forms: those who handle this incident (the chair handles only allegations about the head).
+    "incidents:dashboard_row_tools": Row(SAFEGUARDING, kwargs=_incident, record_of_a=True, statuses={"chair": 404}),
     "incidents:incident_list": Row(HANDLERS, query="?q=Alice&severity=medium&sort=-when"),
     # With the date filters: the CSV has no form that names them, and tests/esafety/test_fuzz.py fuzzes the query it is given.
     "incidents:incident_export": Row(EXPORTERS_OF_INCIDENTS, query="?q=Alice&since=2020-01-01&until=31/12/2030"),

@@ -100,11 +100,16 @@ def test_a_handler_assigns_triages_notes_closes_and_reopens_from_the_dashboard(c
     page = client.get(DASHBOARD).content.decode()
     row = page[page.index(f'id="row-{incident.pk}"') :]
     row = row[: row.index("</li>")]
-    # Its row offers the handlers of its audience (the DSL team and the head) and every form.
-    assert f'<option value="{head.pk}"' in row and f'<option value="{dsl.pk}"' in row
-    assert cast.a.users["chair"].full_name not in row
+    # Its row fetches its forms when opened, and links to the case for a browser without scripts.
+    tools_url = reverse("incidents:dashboard_row_tools", args=[incident.pk])
+    assert f'hx-get="{tools_url}"' in row and reverse("incidents:incident_detail", args=[incident.pk]) in row
+    assert "<form" not in row
+    tools = client.get(tools_url, headers={"HX-Request": "true"}).content.decode()
+    # They offer the handlers of its audience (the DSL team and the head) and every form.
+    assert f'<option value="{head.pk}"' in tools and f'<option value="{dsl.pk}"' in tools
+    assert cast.a.users["chair"].full_name not in tools
     for action in ("incident_assign", "incident_triage", "incident_note", "incident_close"):
-        assert reverse(f"incidents:{action}", args=[incident.pk]) in row
+        assert reverse(f"incidents:{action}", args=[incident.pk]) in tools
     back = {"next": "dashboard"}
 
     response = client.post(reverse("incidents:incident_assign", args=[incident.pk]), {"assignee": head.pk, **back})
@@ -127,7 +132,7 @@ def test_a_handler_assigns_triages_notes_closes_and_reopens_from_the_dashboard(c
     page = client.get(DASHBOARD)
     assert queue(page, "closed") == [incident.reference]
     assert incident.reference not in queue(page, "open")
-    assert reverse("incidents:incident_reopen", args=[incident.pk]) in page.content.decode()
+    assert reverse("incidents:incident_reopen", args=[incident.pk]) in client.get(tools_url).content.decode()
 
     response = client.post(reverse("incidents:incident_reopen", args=[incident.pk]), {"reason": "It happened again", **back})
     assert response["Location"] == DASHBOARD

@@ -25,11 +25,12 @@ from tests import factories as f
 from tests.incidents.incident_factory import Part, log_incident
 
 # Every page runs 7 queries of its own shell (tests/esafety/test_query_counts.py). The budgets are those 7 plus:
-DASHBOARD = 7 + 19
+DASHBOARD = 7 + 17
 # queue totals (1); four queues, each a page of incidents and their people (8); overdue tasks and their
-# count (2); the handlers of each audience and the categories, for the rows' forms (2); trends by
-# category and half-term, year group and location (3); the school's incident settings (1); pupils over
-# the threshold, counted and then fetched (2).
+# count (2); trends by category and half-term, year group and location (3); the school's incident
+# settings (1); pupils over the threshold, counted and then fetched (2). A row's forms come when it is
+# opened (ROW_TOOLS).
+ROW_TOOLS = 7 + 4  # the incident and its people (2); its audience's handlers (1); the categories (1)
 LIST = 7 + 5  # categories and year groups for the filters (2); count; page; people of the page
 PAGES = [
     ("dsl", "incidents:dashboard", "", DASHBOARD),
@@ -92,6 +93,29 @@ def test_the_page_runs_a_fixed_number_of_queries(cast, client, role, name, query
     large = count_queries(client, url)
     assert small == large, f"{url} ran {small} queries with a few incidents and {large} with many"
     assert large <= budget, f"{url} ran {large} queries, over its budget of {budget}"
+
+
+def test_the_dashboard_stays_small_with_full_queues_and_a_row_fetches_its_forms(cast, client):
+    client.force_login(cast.a.users["dsl"])
+    grow(cast, 130)
+    # Fill every queue: 30 incidents in each state (most of the grown ones are long closed).
+    incidents = Incident.objects.filter(school=cast.a.school, audience=Incident.Audience.GENERAL)
+    pks = list(incidents.order_by("-number").values_list("pk", flat=True)[:120])
+    Status, dsl, now = Incident.Status, cast.a.users["dsl"], timezone.now()
+    incidents.filter(pk__in=pks[0:30]).update(status=Status.NEW, assigned_to=None, closed_at=None)
+    incidents.filter(pk__in=pks[30:60]).update(status=Status.OPEN, assigned_to=dsl, closed_at=None)
+    incidents.filter(pk__in=pks[60:90]).update(status=Status.WAITING, assigned_to=dsl, agency="Police", closed_at=None)
+    incidents.filter(pk__in=pks[90:120]).update(status=Status.CLOSED, assigned_to=dsl, closed_at=now)
+    page = client.get(reverse("incidents:dashboard"))
+    rows = page.content.decode().count('class="card mb-2" id="row-')
+    assert rows == 100, f"{rows} rows: every queue should show its first 25"
+    # Every row's forms inline made it half a megabyte; each row now fetches its own when opened.
+    assert len(page.content) < 150_000, f"the dashboard is {len(page.content) // 1024} kB with {rows} rows"
+    incident = incidents.filter(status=Incident.Status.NEW).order_by("-number").first()
+    url = reverse("incidents:dashboard_row_tools", args=[incident.pk])
+    count_queries(client, url)
+    assert count_queries(client, url) <= ROW_TOOLS
+    assert reverse("incidents:incident_assign", args=[incident.pk]) in client.get(url).content.decode()
 
 
 HOME = [
