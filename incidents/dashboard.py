@@ -13,8 +13,8 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -73,7 +73,10 @@ def triage_queues(visible: QuerySet[Incident]) -> list[Queue]:
     recently closed, to reopen one. One count query and one page per queue.
     """
     filters = queue_filters()
-    totals = visible.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    # Counted over the rows of some queue alone (open, waiting or recently closed: a few hundred), not over
+    # every incident the school has had.
+    in_a_queue = ~Q(status=Status.CLOSED) | filters["closed"]
+    totals = visible.filter(in_a_queue).aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
     ranked = selectors.with_list_columns(with_severity_rank(visible))
     spec = [
         ("new", "New and unassigned", "Not yet taken on by anyone: assign each one, or triage it.", "handler=nobody"),

@@ -282,6 +282,10 @@ class Incident(models.Model):
             models.Index(fields=["school", "status"], name="incident_school_status_idx"),
             # The list's sort, newest first (number breaks ties): a page is read off the index, not sorted.
             models.Index(fields=["school", "-occurred_at", "-number"], name="incident_school_newest_idx"),
+            # The dashboard's queue totals: the incidents not closed (a few hundred of tens of thousands) ...
+            models.Index(fields=["school", "status"], condition=~Q(status="closed"), name="incident_school_not_closed_idx"),
+            # ... and those closed lately, the last queue, the most recently closed first.
+            models.Index(fields=["school", "-closed_at"], name="incident_school_closed_idx"),
         ]
 
     def __str__(self):
