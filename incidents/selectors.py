@@ -234,13 +234,13 @@ def _default_owner(incident: Incident, action: SanctionAction, fallback):
     return fallback
 
 
-def proposed_actions(incident: Incident, actor) -> list[ProposedAction]:
+def proposed_actions(incident: Incident, actor, earlier: list | None = None) -> list[ProposedAction]:
     """The actions the sanction matrix proposes: the incident's row, and "continued infringements" for a repeat
-    (of incidents the actor may see)."""
+    (of incidents the actor may see). `earlier` is `earlier_incidents(incident, actor)` when the caller has it."""
     rows = []
     if incident.matrix_row_id:
         rows.append(incident.matrix_row)
-    if earlier_incidents(incident, actor):
+    if earlier_incidents(incident, actor) if earlier is None else earlier:
         repeat = SanctionRow.objects.filter(school=incident.school_id, matrix=incident.matrix, is_repeat=True).first()
         if repeat and repeat not in rows:
             rows.append(repeat)

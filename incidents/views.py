@@ -197,10 +197,11 @@ def _detail_context(request, incident, **forms):
         "may_export": request.access.can(Capability.EXPORT_INCIDENTS) and handling,
     }
     if handling:
-        proposals = selectors.proposed_actions(incident, request.user) if not incident.is_closed else []
+        earlier = selectors.earlier_incidents(incident, request.user)
+        proposals = selectors.proposed_actions(incident, request.user, earlier) if not incident.is_closed else []
         context.update(
             {
-                "earlier": selectors.earlier_incidents(incident, request.user),
+                "earlier": earlier,
                 "assign_form": AssignForm(
                     handlers=selectors.handlers_of(incident), initial={"assignee": incident.assigned_to_id}
                 ),
