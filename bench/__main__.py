@@ -4,6 +4,7 @@ import argparse
 import importlib
 import os
 import platform
+import signal
 import sys
 import time
 import warnings
@@ -11,19 +12,27 @@ import warnings
 import django
 
 from bench import MODULES
-from bench.database import bench_database, configure_environment
+from bench.database import DEFAULT_NAME, NAME_VARIABLE, bench_database, configure_environment, database_name
 
-FULL = {"runs": 30, "warmup": 3, "import_rows": 2000}
-QUICK = {"runs": 5, "warmup": 1, "import_rows": 300}
+FULL = {"runs": 30, "warmup": 3, "import_rows": 2000, "http_seconds": 5.0}
+QUICK = {"runs": 5, "warmup": 1, "import_rows": 300, "http_seconds": 2.0}
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Time the app's pages and MIS import on a large demo school."
     )
-    parser.add_argument("--quick", action="store_true", help="5 timed requests per page and a 300-row import, to try a change")
+    parser.add_argument(
+        "--quick", action="store_true", help="5 timed requests per page, a 300-row import and 2 s a page under gunicorn"
+    )
     parser.add_argument("--runs", type=int, help="timed requests per page (default 30, or 5 with --quick)")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database in place afterwards, to look into it")
+    parser.add_argument(
+        "--database",
+        metavar="NAME",
+        help=f"name of the bench's PostgreSQL database (default ${NAME_VARIABLE}, else {DEFAULT_NAME}); "
+        "one of that name that the bench did not make is refused, never dropped",
+    )
     args = parser.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -36,7 +45,10 @@ def main(argv=None) -> int:
     if args.runs:
         plan["runs"] = args.runs
     started = time.perf_counter()
-    database = bench_database(os.environ.get("DATABASE_URL", ""))
+    # `kill` or a time limit (SIGTERM) cleans up as Ctrl+C does: gunicorn stopped, the database dropped.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    # Refuses (exit status 1, nothing changed) a database of that name that the bench did not make.
+    database = bench_database(os.environ.get("DATABASE_URL", ""), database_name(args.database))
     try:
         configure_environment(database.url)
         # WhiteNoise looks for collectstatic's folder; the bench requests no static files.
@@ -48,9 +60,14 @@ def main(argv=None) -> int:
 
         connections.close_all()
         if args.keep_db:
-            print(f"\nThe bench database is kept: DATABASE_URL={database.url}")
+            later = "the next run of that name replaces it" if database.is_postgres else "delete its folder when done"
+            print(f"\nThe bench database is kept ({later}): DATABASE_URL={database.url}")
         else:
             database.remove()
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _run(plan, database, started) -> int:
@@ -93,7 +110,7 @@ def _measure(plan, database, report, school, times) -> None:
 
     t0, t1, t2 = times
     report.facts += [
-        ("Database", f"{_engine(connection)} ({database.where})"),
+        ("Database", f"{_engine(connection)} ({database.where}, made for this run{_leftover(database)})"),
         ("Data", _data_size(school)),
         ("Set-up", f"migrate {t1 - t0:.1f} s, large demo {t2 - t1:.1f} s"),
         ("Python, Django", f"{platform.python_version()}, {django.get_version()}, {os.cpu_count()} CPUs"),
@@ -108,6 +125,10 @@ def _measure(plan, database, report, school, times) -> None:
         for bench in module.BENCHES:
             print(f"  {name}.{bench.__name__} …", flush=True)
             bench(run)
+
+
+def _leftover(database) -> str:
+    return "; a leftover of an earlier run was dropped first" if database.replaced_leftover else ""
 
 
 def _engine(connection) -> str:

@@ -26,7 +26,7 @@ from esafety.roles import Role
 YEARS = 5
 
 
-def _round(school) -> ConsentRound:
+def open_round(school) -> ConsentRound:
     return ConsentRound.objects.for_school(school).filter(status=ConsentRound.Status.OPEN).select_related("school").first()
 
 
@@ -46,7 +46,7 @@ def add_answers(run: BenchRun) -> None:
 
 
 def slips(run: BenchRun) -> None:
-    consent_round = _round(run.school)
+    consent_round = open_round(run.school)
     form = FormGroup.objects.for_school(run.school).get(name="9C")
     lines, ok = [], True
     with PeakMemory() as memory, QueryCounter() as queries:
@@ -90,7 +90,7 @@ def slips(run: BenchRun) -> None:
 
 
 def record_return(run: BenchRun) -> None:
-    consent_round = _round(run.school)
+    consent_round = open_round(run.school)
     slip = ConsentSlip.objects.filter(round=consent_round, returned_at__isnull=True).select_related("pupil").first()
     client = run.client_for(login(Role.OFFICE))
     types = list(consent_round.consent_types.all())
@@ -110,7 +110,7 @@ def record_return(run: BenchRun) -> None:
 
 
 def pages(run: BenchRun) -> None:
-    consent_round = _round(run.school)
+    consent_round = open_round(run.school)
     year9 = YearGroup.objects.get(school=run.school, ncy=9)
     run.page("photo check, Year 9", f"{reverse('consents:photo_check')}?year_group={year9.pk}", as_user=login(Role.STAFF))
     run.page("chasing list", reverse("consents:round_chasing", args=[consent_round.pk]), as_user=login(Role.OFFICE))

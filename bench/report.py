@@ -1,6 +1,6 @@
 """The bench's report: plain text, one table of pages, then one block per section."""
 
-from bench.measure import Report
+from bench.measure import P95_GOAL_MS, Report
 
 
 def print_report(report: Report) -> None:
@@ -11,14 +11,17 @@ def print_report(report: Report) -> None:
     for label, value in report.facts:
         print(f"{label + ':':{width + 1}} {value}")
 
+    goal = f"p95 <= {P95_GOAL_MS} ms"
     if report.pages:
         print()
         name_width = max(len("page"), *(len(p.name) for p in report.pages))
-        print(f"{'page':{name_width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}")
-        print(f"{'-' * name_width}  {'-' * 9}  {'-' * 7}  {'-' * 7}")
+        print(f"{'page':{name_width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}  {goal}")
+        print(f"{'-' * name_width}  {'-' * 9}  {'-' * 7}  {'-' * 7}  {'-' * len(goal)}")
         for page in report.pages:
             status = "" if page.ok else f"  HTTP {page.status} (expected 200)"
-            print(f"{page.name:{name_width}}  {page.median_ms:9.1f}  {page.p95_ms:7.1f}  {page.queries:7}{status}")
+            meets = "yes" if page.meets_goal else "no"
+            line = f"{page.name:{name_width}}  {page.median_ms:9.1f}  {page.p95_ms:7.1f}  {page.queries:7}  {meets:{len(goal)}}"
+            print((line + status).rstrip())
 
     for section in report.sections:
         print()
@@ -26,4 +29,8 @@ def print_report(report: Report) -> None:
         for line in section.lines:
             print(f"  {line}")
     print()
+    if report.pages:
+        # The goal is reported, not asserted: a slow page does not fail the run.
+        meeting = sum(page.meets_goal for page in report.pages)
+        print(f"{meeting} of {len(report.pages)} pages meet the goal of a 95th percentile at or under {P95_GOAL_MS} ms.")
     print("All checks passed." if report.ok else "Some checks failed: see [NEEDS A LOOK] and HTTP errors above.")
