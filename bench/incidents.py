@@ -83,6 +83,12 @@ def incident_pages(run: BenchRun) -> None:
         .order_by("-number")
         .first()
     )
+    run.page("incident case page (dsl)", reverse("incidents:incident_detail", args=[case.pk]), as_user=dsl)
+    run.page(
+        "dashboard row's forms (opened)",
+        reverse("incidents:dashboard_row_tools", args=[case.pk]),
+        as_user=dsl,
+    )
     run.page("incident PDF", reverse("incidents:incident_pdf", args=[case.pk]), as_user=dsl)
     _log_incidents(run, teacher, cyberbullying)
 
