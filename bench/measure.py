@@ -45,6 +45,7 @@ class PageTiming:
     queries: int
     # (times, shape) of each query shape repeated REPEAT_THRESHOLD times or more in one request
     repeated: list[tuple[int, str]] = field(default_factory=list)
+    size_bytes: int = 0  # the answer's body, as sent (uncompressed)
 
     @property
     def ok(self) -> bool:
@@ -120,11 +121,18 @@ def signed_in_client(email: str) -> Client:
 
 
 def _request(client: Client, url: str, *, capture: bool) -> tuple[int, list[str]]:
+    status, queries, _ = _request_measured(client, url, capture=capture)
+    return status, queries
+
+
+def _request_measured(client: Client, url: str, *, capture: bool) -> tuple[int, list[str], int]:
+    """The answer's status, its queries (when captured) and the size of its body."""
     if not capture:
-        return client.get(url).status_code, []
+        response = client.get(url)
+        return response.status_code, [], len(response.content)
     with CaptureQueriesContext(connection) as captured:
-        status = client.get(url).status_code
-    return status, [q["sql"] for q in captured.captured_queries]
+        response = client.get(url)
+    return response.status_code, [q["sql"] for q in captured.captured_queries], len(response.content)
 
 
 def time_page(client: Client, url: str, *, runs: int, warmup: int, name: str = "", user: str = "") -> PageTiming:
@@ -136,7 +144,7 @@ def time_page(client: Client, url: str, *, runs: int, warmup: int, name: str = "
     """
     for _ in range(warmup):
         status, _ = _request(client, url, capture=False)
-    status, queries = _request(client, url, capture=True)
+    status, queries, size = _request_measured(client, url, capture=True)
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -151,6 +159,7 @@ def time_page(client: Client, url: str, *, runs: int, warmup: int, name: str = "
         p95_ms=percentile(samples, 95),
         queries=len(queries),
         repeated=repeated_shapes(queries),
+        size_bytes=size,
     )
 
 

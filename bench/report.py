@@ -15,12 +15,13 @@ def print_report(report: Report) -> None:
     if report.pages:
         print()
         name_width = max(len("page"), *(len(p.name) for p in report.pages))
-        print(f"{'page':{name_width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}  {goal}")
-        print(f"{'-' * name_width}  {'-' * 9}  {'-' * 7}  {'-' * 7}  {'-' * len(goal)}")
+        print(f"{'page':{name_width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}  {'kB':>5}  {goal}")
+        print(f"{'-' * name_width}  {'-' * 9}  {'-' * 7}  {'-' * 7}  {'-' * 5}  {'-' * len(goal)}")
         for page in report.pages:
             status = "" if page.ok else f"  HTTP {page.status} (expected 200)"
             meets = "yes" if page.meets_goal else "no"
-            line = f"{page.name:{name_width}}  {page.median_ms:9.1f}  {page.p95_ms:7.1f}  {page.queries:7}  {meets:{len(goal)}}"
+            size = f"{page.size_bytes / 1024:5.0f}"
+            line = f"{page.name:{name_width}}  {page.median_ms:9.1f}  {page.p95_ms:7.1f}  {page.queries:7}  {size}  {meets:{len(goal)}}"
             print((line + status).rstrip())
 
     for section in report.sections:
