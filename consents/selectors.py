@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -26,8 +26,8 @@ from consents.models import (
     normalise_slip_code,
 )
 from esafety.access import SchoolAccess
-from esafety.calendar import key_stage_for_ncy
-from esafety.models import AcademicYear, Pupil, School, StaffMember, YearGroup
+from esafety.calendar import academic_year_start, key_stage_for_ncy
+from esafety.models import AcademicYear, FormGroup, Pupil, School, StaffMember, YearGroup
 from esafety.roles import Capability
 
 Kind = ConsentType.Kind
@@ -113,35 +113,52 @@ def pupils_in_round(consent_round: ConsentRound, on: date | None = None):
     return pupils
 
 
-def missing_annotations(types: list[ConsentType], school: School, on: date | None = None) -> dict:
+def _answers_in_force(types: list[ConsentType], on: date | None) -> FilteredRelation:
     """
-    Annotations for a Pupil queryset: `missing_<type id>` is 1 when that consent applies to the pupil and
-    has no answer in force, and `missing_count` adds them up. One query, whatever the number of pupils.
+    A pupil's answers in force on a day (as `ConsentAnswerQuerySet.current`) to these consents, joined once
+    to a Pupil queryset; the school comes with the pupil.
     """
-    applicable = applicable_year_groups(types, school)
-    annotations = {}
-    for consent_type in types:
-        no_answer = ~Exists(ConsentAnswer.objects.current(on).filter(pupil=OuterRef("pk"), consent_type=consent_type))
-        years = applicable[consent_type.pk]
-        condition = no_answer if years is None else Q(year_group_id__in=years) & no_answer
-        annotations[f"missing_{consent_type.pk}"] = Case(
-            When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()
+    on = on or timezone.localdate()
+    return FilteredRelation(
+        "consent_answers",
+        condition=Q(
+            consent_answers__consent_type__in=[t.pk for t in types],
+            consent_answers__superseded_at__isnull=True,
+            consent_answers__expired_at__isnull=True,
         )
-    total = Value(0)
-    for name in annotations:
-        total = total + Case(When(**{name: 1}, then=Value(1)), default=Value(0), output_field=IntegerField())
-    return annotations, total
+        & (Q(consent_answers__expires_on__isnull=True) | Q(consent_answers__expires_on__gte=on)),
+    )
 
 
 def pupils_with_answers_missing(consent_round: ConsentRound, types: list[ConsentType] | None = None, on: date | None = None):
-    """Pupils of the round, annotated with what is missing; filter on `missing_count__gt=0` for those to chase."""
+    """
+    Pupils of the round, annotated with what is missing: `missing_<type id>` is 1 when that consent applies
+    to the pupil and has no answer in force, and `missing_count` adds them up. Filter on `missing_count__gt=0`
+    for those to chase.
+
+    One query, whatever the number of pupils and consents: the pupils' answers in force are joined once and
+    counted per consent (`answered_<type id>`) in a single pass. A subquery per consent would be run again
+    wherever the flags are used: in the filter, the sum, the sort and the count.
+    """
     types = round_types(consent_round) if types is None else types
-    annotations, total = missing_annotations(types, consent_round.school, on)
+    pupils = pupils_in_round(consent_round, on).select_related("form", "year_group")
+    if not types:
+        return pupils.annotate(missing_count=Value(0, output_field=IntegerField()))
+    applicable = applicable_year_groups(types, consent_round.school)
+    answered, missing = {}, {}
+    for consent_type in types:
+        answered[f"answered_{consent_type.pk}"] = Count("in_force", filter=Q(in_force__consent_type_id=consent_type.pk))
+        condition = Q(**{f"answered_{consent_type.pk}": 0})
+        if applicable[consent_type.pk] is not None:
+            condition &= Q(year_group_id__in=applicable[consent_type.pk])
+        missing[f"missing_{consent_type.pk}"] = Case(
+            When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
     return (
-        pupils_in_round(consent_round, on)
-        .select_related("form", "year_group")
-        .annotate(**annotations)
-        .annotate(missing_count=total)
+        pupils.annotate(in_force=_answers_in_force(types, on))
+        .annotate(**answered)
+        .annotate(**missing)
+        .annotate(missing_count=sum((F(name) for name in missing), Value(0)))
     )
 
 
@@ -158,15 +175,24 @@ class FormSummary:
 
 
 def round_form_summaries(consent_round: ConsentRound, types: list[ConsentType]) -> list[FormSummary]:
-    """For each form of the round: pupils, pupils with every answer in, and pupils still missing some. One query."""
-    rows = (
-        pupils_with_answers_missing(consent_round, types)
-        .order_by()
-        .values("form_id", "form__name", "form__year_group__ncy")
-        .annotate(pupils=Count("pk"), complete=Sum(Case(When(missing_count=0, then=1), default=0, output_field=IntegerField())))
-        .order_by("form__year_group__ncy", "form__name")
-    )
-    return [FormSummary(r["form_id"], r["form__name"] or "No form", r["pupils"], r["complete"] or 0) for r in rows]
+    """
+    For each form of the round: pupils, pupils with every answer in, and pupils still missing some. Two
+    queries: what each pupil misses (a row a pupil, added up here, as SQL cannot sum what it counts per pupil
+    without a second pass), and the forms' names.
+    """
+    tally: dict[int | None, list[int]] = {}
+    for form_id, missing in pupils_with_answers_missing(consent_round, types).order_by().values_list("form_id", "missing_count"):
+        counts = tally.setdefault(form_id, [0, 0])
+        counts[0] += 1
+        counts[1] += not missing
+    forms = FormGroup.objects.for_school(consent_round.school_id).filter(pk__in=[pk for pk in tally if pk is not None])
+    summaries = [
+        FormSummary(form.pk, form.name, *tally[form.pk])
+        for form in sorted(forms.select_related("year_group"), key=lambda form: (form.year_group.ncy, form.name))
+    ]
+    if None in tally:
+        summaries.append(FormSummary(None, "No form", *tally[None]))
+    return summaries
 
 
 def open_rounds_missing_count(school: School) -> int:
@@ -190,30 +216,46 @@ class SlipRefused(Exception):
     """A slip code that cannot be used here, with the reason in words for the office."""
 
 
+def slips_for(access: SchoolAccess):
+    if not access.can(Capability.RECORD_CONSENT):
+        return ConsentSlip.objects.none()
+    return ConsentSlip.objects.filter(round__school=access.school).select_related(
+        "round__school", "round__academic_year", "pupil__form", "pupil__year_group"
+    )
+
+
 def slip_for_code(access: SchoolAccess, code: str, today: date | None = None) -> ConsentSlip:
     """The slip with this code, if the office may enter it now; otherwise `SlipRefused` saying why."""
     cleaned = normalise_slip_code(code)
     if not cleaned:
         raise SlipRefused("Type or scan the code printed at the bottom of the slip.")
-    slip = (
-        ConsentSlip.objects.select_related("round__school", "round__academic_year", "pupil__form", "pupil__year_group")
-        .filter(code=cleaned)
-        .first()
-    )
-    # Only this school's slips are looked at (esafety.scoping): another school's code reads as unknown.
-    if slip is None or slip.round.school_id != access.school.pk or not access.can(Capability.RECORD_CONSENT):
+    # Only this school's slips are looked at: another school's code reads as unknown.
+    slip = slips_for(access).filter(code=cleaned).first()
+    if slip is None:
         raise SlipRefused(
             f"None of {access.school.name}'s slips has the code {code.strip()}. Check the code: it is 8 letters and "
             "numbers. A slip printed by another school cannot be recorded here."
         )
-    current_year = AcademicYear.objects.for_date(today or timezone.localdate())
-    if slip.round.status != ConsentRound.Status.OPEN or slip.round.academic_year_id != current_year.pk:
+    _refuse_unless_collecting(slip, today)
+    return slip
+
+
+def get_slip_to_record_or_404(access: SchoolAccess, slip_id, today: date | None = None) -> ConsentSlip:
+    """The slip whose answers are sent in (another school's is a 404); `SlipRefused` if its round no longer collects them."""
+    slip = get_object_or_404(slips_for(access), pk=slip_id)
+    _refuse_unless_collecting(slip, today)
+    return slip
+
+
+def _refuse_unless_collecting(slip: ConsentSlip, today: date | None) -> None:
+    consent_round = slip.round
+    this_year = academic_year_start(today or timezone.localdate())
+    if consent_round.status != ConsentRound.Status.OPEN or consent_round.academic_year.start_year != this_year:
         raise SlipRefused(
-            f"The slip {slip.display_code} is from the round “{slip.round.title}” ({slip.round.academic_year.label}), "
-            f"which is {slip.round.get_status_display().split(':')[0].lower()}. Answers on old slips are not recorded: "
+            f"The slip {slip.display_code} is from the round “{consent_round.title}” ({consent_round.academic_year.label}), "
+            f"which is {consent_round.get_status_display().split(':')[0].lower()}. Answers on old slips are not recorded: "
             "print a new slip from the current round."
         )
-    return slip
 
 
 def batches_for(access: SchoolAccess):
@@ -281,17 +323,24 @@ def photo_consent_for(pupils: Iterable, today: date | None = None) -> dict:
     Two queries, however many pupils.
     """
     pupil_ids = [getattr(p, "pk", p) for p in pupils]
-    result = {pk: PupilImageConsent(pk, {use: UseAnswer(Answer.NO_ANSWER) for use in Kind.image_uses()}) for pk in pupil_ids}
+    # Answers are immutable: the same one serves every pupil who gave it (a year group is hundreds of pupils).
+    no_answer = UseAnswer(Answer.NO_ANSWER)
+    given = {(status, None): UseAnswer(status) for status in (Answer.YES, Answer.NO)}
+    uses = Kind.image_uses()
+    result = {pk: PupilImageConsent(pk, dict.fromkeys(uses, no_answer)) for pk in pupil_ids}
     if not pupil_ids:
         return result
     answers = (
         ConsentAnswer.objects.current(today)
-        .filter(pupil_id__in=pupil_ids, consent_type__kind__in=Kind.image_uses(), consent_type__is_active=True)
+        .filter(pupil_id__in=pupil_ids, consent_type__kind__in=uses, consent_type__is_active=True)
+        .order_by()
         .values_list("pupil_id", "consent_type__kind", "agreed", "withdrawn_on")
     )
     for pupil_id, kind, agreed, withdrawn_on in answers:
-        status = Answer.YES if agreed and withdrawn_on is None else Answer.NO
-        result[pupil_id].uses[kind] = UseAnswer(status, withdrawn_on)
+        key = (Answer.YES if agreed and withdrawn_on is None else Answer.NO, withdrawn_on)
+        if key not in given:
+            given[key] = UseAnswer(*key)
+        result[pupil_id].uses[kind] = given[key]
     return result
 
 
@@ -317,6 +366,8 @@ class CoverageRow:
 def coverage_for(school: School, today: date | None = None) -> list[CoverageRow]:
     """Counts, never names: for each consent asked of pupils, how many on roll said yes, no, or nothing."""
     types = list(ConsentType.objects.for_school(school).active().for_pupils().prefetch_related("year_groups"))
+    if not types:
+        return []
     applicable = applicable_year_groups(types, school)
     on_roll = dict(
         Pupil.objects.for_school(school)
@@ -326,22 +377,25 @@ def coverage_for(school: School, today: date | None = None) -> list[CoverageRow]
         .annotate(n=Count("pk"))
         .values_list("year_group_id", "n")
     )
+    # The answers in force of the pupils on roll, joined to them once (as for the chasing list), by year group.
     counts = (
-        ConsentAnswer.objects.current(today)
-        .filter(school=school, pupil__in=Pupil.objects.for_school(school).current(today))
+        Pupil.objects.for_school(school)
+        .current(today)
+        .annotate(in_force=_answers_in_force(types, today))
+        .filter(in_force__isnull=False)
         .order_by()
-        .values("consent_type_id", "pupil__year_group_id")
+        .values_list("in_force__consent_type_id", "year_group_id")
         .annotate(
-            yes=Count("pk", filter=Q(agreed=True, withdrawn_on__isnull=True)),
-            no=Count("pk", filter=Q(agreed=False) | Q(withdrawn_on__isnull=False)),
+            yes=Count("in_force", filter=Q(in_force__agreed=True, in_force__withdrawn_on__isnull=True)),
+            no=Count("in_force", filter=Q(in_force__agreed=False) | Q(in_force__withdrawn_on__isnull=False)),
         )
     )
     tally: dict[int, list[int]] = {t.pk: [0, 0] for t in types}
-    for row in counts:
-        years = applicable.get(row["consent_type_id"])
-        if row["consent_type_id"] in tally and (years is None or row["pupil__year_group_id"] in years):
-            tally[row["consent_type_id"]][0] += row["yes"]
-            tally[row["consent_type_id"]][1] += row["no"]
+    for type_id, year_id, yes, no in counts:
+        years = applicable[type_id]
+        if years is None or year_id in years:
+            tally[type_id][0] += yes
+            tally[type_id][1] += no
     rows = []
     for consent_type in types:
         years = applicable[consent_type.pk]

@@ -4,8 +4,8 @@ and side effects (notifications, background work) after commit.
 """
 
 import logging
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -281,33 +281,165 @@ def answer_record(
     return answer
 
 
+def _check_answer_type(pupil: Pupil, consent_type: ConsentType) -> None:
+    if consent_type.school_id != pupil.school_id:
+        raise ValidationError("That consent belongs to another school.")
+    if consent_type.current_wording_id is None:
+        raise ValidationError(f"“{consent_type}” has no wording yet.")
+
+
+# Checked by the queries that loaded them: the answer's other fields are validated in Python, without a query.
+_ANSWER_RELATIONS = [f.name for f in ConsentAnswer._meta.concrete_fields if f.is_relation]
+
+
+@dataclass
+class _SlipAnswers:
+    """
+    Answers from returned slips, gathered to be saved together, each kind in one statement with its history:
+    the answers in force they replace, those they correct (the same slip entered again differently), the new
+    answers, and the slips now returned.
+    """
+
+    academic_year: AcademicYear
+    method: str
+    signed_on: date
+    actor: User
+    now: datetime = field(default_factory=timezone.now)
+    replaced: list[ConsentAnswer] = field(default_factory=list)
+    corrected: list[ConsentAnswer] = field(default_factory=list)
+    created: list[ConsentAnswer] = field(default_factory=list)
+    returned: list[ConsentSlip] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        slip: ConsentSlip,
+        pupil: Pupil,
+        consent_type: ConsentType,
+        agreed: bool,
+        current: ConsentAnswer | None,
+        given_by: ParentCarer | None,
+        given_by_pupil: bool,
+        result: Recorded,
+    ) -> bool:
+        """
+        One answer on a slip, as `answer_record` records it: the same answer from the same slip again changes
+        nothing; a different one from the same slip corrects it; an answer in force from elsewhere (`current`)
+        is replaced. Returns whether anything is to be saved.
+        """
+        if current is not None and current.slip_id == slip.pk:
+            same = (current.agreed, current.given_by_id, current.method, current.signed_on, current.withdrawn_on) == (
+                agreed,
+                getattr(given_by, "pk", None),
+                self.method,
+                self.signed_on,
+                None,
+            )
+            if same:
+                result.unchanged += 1
+                return False
+            current.agreed, current.given_by, current.given_by_pupil = agreed, given_by, given_by_pupil
+            current.method, current.signed_on, current.entered_by = self.method, self.signed_on, self.actor
+            # Only a withdrawn answer can break a constraint here (a withdrawn no): checking one costs a query.
+            current.full_clean(
+                exclude=_ANSWER_RELATIONS, validate_unique=False, validate_constraints=current.withdrawn_on is not None
+            )
+            self.corrected.append(current)
+            return True
+        if current is not None:
+            current.superseded_at = self.now
+            self.replaced.append(current)
+        answer = ConsentAnswer(
+            school_id=pupil.school_id,
+            pupil=pupil,
+            consent_type=consent_type,
+            wording_id=consent_type.current_wording_id,
+            academic_year=self.academic_year,
+            slip=slip,
+            agreed=agreed,
+            given_by=given_by,
+            given_by_pupil=given_by_pupil,
+            method=self.method,
+            signed_on=self.signed_on,
+            entered_by=self.actor,
+            expires_on=consent_type.valid_until if consent_type.duration == ConsentType.Duration.UNTIL_DATE else None,
+        )
+        answer.full_clean(exclude=_ANSWER_RELATIONS, validate_unique=False, validate_constraints=False)
+        self.created.append(answer)
+        return True
+
+    def slip_returned(self, slip: ConsentSlip) -> None:
+        if slip.returned_at is None:
+            slip.returned_at = self.now
+            self.returned.append(slip)
+
+    def save(self, result: Recorded) -> None:
+        # The replaced answers first: the new ones take their place as the answers in force.
+        actor = self.actor
+        bulk_update_with_history(
+            self.replaced,
+            ConsentAnswer,
+            ["superseded_at"],
+            default_user=actor,
+            default_change_reason="Replaced by a newer answer",
+        )
+        bulk_update_with_history(
+            self.corrected,
+            ConsentAnswer,
+            ["agreed", "given_by", "given_by_pupil", "method", "signed_on", "entered_by"],
+            default_user=actor,
+            default_change_reason="Corrected from the same slip",
+        )
+        bulk_create_with_history(self.created, ConsentAnswer, default_user=actor, default_change_reason="Answer recorded")
+        bulk_update_with_history(
+            self.returned, ConsentSlip, ["returned_at"], default_user=actor, default_change_reason="Slip returned"
+        )
+        result.created += len(self.created)
+        result.changed += len(self.corrected)
+
+
 def slip_record(
     *, slip: ConsentSlip, answers: dict, given_by, method: str, signed_on: date, actor: User, given_by_pupil: bool = False
 ) -> Recorded:
-    """Record the answers ticked on a returned slip: {consent type: True/False}; types left blank are skipped."""
+    """
+    Record the answers ticked on a returned slip: {consent type: True/False}; types left blank are skipped.
+    Each answer is recorded as `answer_record` would, with its history, in a fixed number of queries however
+    many consents the slip asks.
+    """
+    answers = {consent_type: agreed for consent_type, agreed in answers.items() if agreed is not None}
     result = Recorded()
     with transaction.atomic():
         slip = ConsentSlip.objects.select_for_update().select_related("round__academic_year", "pupil").get(pk=slip.pk)
         if slip.round.status != ConsentRound.Status.OPEN:
             raise ValidationError("This slip's round is not open: its answers cannot be recorded.")
+        if not answers:
+            return result
+        pupil = slip.pupil
+        for consent_type in answers:
+            _check_answer_type(pupil, consent_type)
+        _check_answer_source(pupil, given_by, signed_on)
+        current = {
+            answer.consent_type_id: answer
+            for answer in ConsentAnswer.objects.current()
+            .select_for_update()
+            .filter(pupil=pupil, consent_type__in=[t.pk for t in answers])
+        }
+        recording = _SlipAnswers(academic_year=slip.round.academic_year, method=method, signed_on=signed_on, actor=actor)
+        recorded = False
         for consent_type, agreed in answers.items():
-            if agreed is None:
-                continue
-            answer_record(
-                pupil=slip.pupil,
+            recorded |= recording.add(
+                slip=slip,
+                pupil=pupil,
                 consent_type=consent_type,
                 agreed=agreed,
+                current=current.get(consent_type.pk),
                 given_by=given_by,
                 given_by_pupil=given_by_pupil,
-                method=method,
-                signed_on=signed_on,
-                actor=actor,
-                slip=slip,
                 result=result,
             )
-        if (result.created or result.changed) and slip.returned_at is None:
-            slip.returned_at = timezone.now()
-            save_with_history(slip, actor=actor, reason="Slip returned")
+        if recorded:
+            recording.slip_returned(slip)
+        recording.save(result)
     return result
 
 
@@ -352,67 +484,23 @@ def consent_grid_record(
             .select_for_update()
             .filter(pupil_id__in=pupil_ids, consent_type__in={t.pk for row in rows for t in row.answers})
         }
-        now = timezone.now()
-        given = {"method": method, "signed_on": signed_on, "entered_by": actor}
-        replaced, corrected, created, returned = [], [], [], []
+        recording = _SlipAnswers(academic_year=consent_round.academic_year, method=method, signed_on=signed_on, actor=actor)
         for row in rows:
             slip, recorded = slips[row.pupil.pk], False
             for asked, agreed in row.answers.items():
-                consent_type, answer = types[asked.pk], current.get((row.pupil.pk, asked.pk))
-                if answer is not None and answer.slip_id == slip.pk:
-                    same = (answer.agreed, answer.given_by_id, answer.method, answer.signed_on, answer.withdrawn_on) == (
-                        agreed,
-                        getattr(row.given_by, "pk", None),
-                        method,
-                        signed_on,
-                        None,
-                    )
-                    if same:
-                        result.unchanged += 1
-                        continue
-                    answer.agreed, answer.given_by, answer.given_by_pupil = agreed, row.given_by, False
-                    answer.method, answer.signed_on, answer.entered_by = method, signed_on, actor
-                    corrected.append(answer)
-                else:
-                    if answer is not None:
-                        answer.superseded_at = now
-                        replaced.append(answer)
-                    created.append(
-                        ConsentAnswer(
-                            school_id=consent_round.school_id,
-                            pupil=row.pupil,
-                            consent_type=consent_type,
-                            wording_id=consent_type.current_wording_id,
-                            academic_year=consent_round.academic_year,
-                            slip=slip,
-                            agreed=agreed,
-                            given_by=row.given_by,
-                            expires_on=consent_type.valid_until
-                            if consent_type.duration == ConsentType.Duration.UNTIL_DATE
-                            else None,
-                            **given,
-                        )
-                    )
-                recorded = True
-            if recorded and slip.returned_at is None:
-                slip.returned_at = now
-                returned.append(slip)
-        # The replaced answers first: the new ones take their place as the answers in force.
-        bulk_update_with_history(
-            replaced, ConsentAnswer, ["superseded_at"], default_user=actor, default_change_reason="Replaced by a newer answer"
-        )
-        bulk_update_with_history(
-            corrected,
-            ConsentAnswer,
-            ["agreed", "given_by", "given_by_pupil", "method", "signed_on", "entered_by"],
-            default_user=actor,
-            default_change_reason="Corrected from the same slip",
-        )
-        bulk_create_with_history(created, ConsentAnswer, default_user=actor, default_change_reason="Answer recorded")
-        bulk_update_with_history(
-            returned, ConsentSlip, ["returned_at"], default_user=actor, default_change_reason="Slip returned"
-        )
-    result.created, result.changed = len(created), len(corrected)
+                recorded |= recording.add(
+                    slip=slip,
+                    pupil=row.pupil,
+                    consent_type=types[asked.pk],
+                    agreed=agreed,
+                    current=current.get((row.pupil.pk, asked.pk)),
+                    given_by=row.given_by,
+                    given_by_pupil=False,
+                    result=result,
+                )
+            if recorded:
+                recording.slip_returned(slip)
+        recording.save(result)
     return result
 
 

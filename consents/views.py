@@ -2,8 +2,10 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +27,7 @@ from consents.forms import (
     WithdrawForm,
 )
 from consents.middleware import staff_agreement_checked
-from consents.models import ConsentAnswer, ConsentRound, ConsentSettings, ConsentSlip, ConsentType, SlipBatch
+from consents.models import ConsentAnswer, ConsentRound, ConsentSettings, ConsentType, SlipBatch
 from consents.selectors import (
     SlipRefused,
     answers_for,
@@ -39,6 +41,7 @@ from consents.selectors import (
     get_batch_or_404,
     get_consent_type_or_404,
     get_round_or_404,
+    get_slip_to_record_or_404,
     photo_consent_for,
     pupils_with_answers_missing,
     round_form_summaries,
@@ -290,8 +293,11 @@ def round_chasing(request, round_id):
     types = round_types(consent_round)
     missing = pupils_with_answers_missing(consent_round, types).filter(missing_count__gt=0)
     chasing = ChasingFilter(request.GET, queryset=missing, school=request.access.school)
-    page = page_of(request, chasing.qs)
-    rows = [(pupil, [t for t in types if getattr(pupil, f"missing_{t.pk}")]) for pupil in page]
+    # What each pupil misses is worked out once, over the whole round, for the ids in order (which also
+    # gives the count); only the page's pupils are then read in full.
+    page = page_of(request, list(chasing.qs.values_list("pk", flat=True)))
+    pupils = missing.in_bulk(page.object_list)
+    rows = [(pupils[pk], [t for t in types if getattr(pupils[pk], f"missing_{t.pk}")]) for pk in page if pk in pupils]
     return render(
         request,
         "consents/round_chasing.html",
@@ -435,14 +441,8 @@ def _slip_context(slip, form):
 @require_POST
 @capability_required(Capability.RECORD_CONSENT)
 def slip_record(request, slip_id):
-    slip = get_object_or_404(
-        ConsentSlip.objects.filter(round__school=request.access.school).select_related(
-            "round__school", "round__academic_year", "pupil__form"
-        ),
-        pk=slip_id,
-    )
     try:
-        slip = slip_for_code(request.access, slip.code)
+        slip = get_slip_to_record_or_404(request.access, slip_id)
     except SlipRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("consents:return_entry")
@@ -570,11 +570,16 @@ def photo_check(request):
                 pupils = pupils.filter(pk__in=chosen_ids)
             except ValidationError:
                 raise Http404("No such pupils.") from None
-        pupils = list(pupils.order_by("last_name", "first_name")[:500])
+        # Only what the table shows: a year group is hundreds of rows.
+        pupils = (
+            pupils.select_related(None)
+            .only("first_name", "preferred_name", "last_name")
+            .annotate(form_name=F("form__name"))
+            .order_by("last_name", "first_name")
+        )
+        pupils = list(pupils[:500])
         consent = photo_consent_for(pupils)
-        rows = [(p, consent[p.pk], [consent[p.pk].uses[u] for u in IMAGE_USES]) for p in pupils]
-        # Pupils with no image consent at all first: they are the ones to keep out of every photo.
-        rows.sort(key=lambda row: (not row[1].none_allowed, row[0].last_name, row[0].first_name))
+        rows = _photo_check_rows(pupils, consent)
         services.photo_lookups_record(school=request.access.school, user=request.user, pupils=pupils)
     # Each column is named as the school names that consent (its consent type's title), as on the slips.
     titles = dict(ConsentType.objects.for_school(request.access.school).filter(kind__in=IMAGE_USES).values_list("kind", "title"))
@@ -584,6 +589,34 @@ def photo_check(request):
         "consents/photo_check.html",
         {"form": form, "rows": rows, "uses": uses, "searched": form.is_chosen or bool(chosen_ids), "today": timezone.localdate()},
     )
+
+
+def _photo_check_rows(pupils, consent: dict) -> list[dict]:
+    """
+    The photo check's table, a row a pupil, ready to print: a year group is hundreds of rows, so each
+    different answer is rendered once, and rows are plain values the template reads without looking anything up.
+    """
+    rendered = {}
+    rows = []
+    for pupil in pupils:
+        cells = []
+        for use in IMAGE_USES:
+            answer = consent[pupil.pk].uses[use]
+            if answer not in rendered:
+                rendered[answer] = render_to_string("consents/_answer.html", {"answer": answer})
+            cells.append(rendered[answer])
+        rows.append(
+            {
+                "pupil": pupil,
+                "name": f"{pupil.last_name}, {pupil.preferred_name or pupil.first_name}",
+                "form": pupil.form_name or "–",
+                "none_allowed": consent[pupil.pk].none_allowed,
+                "cells": cells,
+            }
+        )
+    # Pupils with no image consent at all first: they are the ones to keep out of every photo.
+    rows.sort(key=lambda row: (not row["none_allowed"], row["pupil"].last_name, row["pupil"].first_name))
+    return rows
 
 
 # --- Coverage and the staff agreement -----------------------------------------------------------------

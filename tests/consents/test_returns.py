@@ -191,6 +191,20 @@ def test_the_chasing_list_shrinks_as_slips_come_back(cast, login):
     assert "Aardvark" not in client.get(url, {"q": "crane"}).content.decode()
 
 
+def test_the_chasing_list_puts_those_missing_most_first_when_asked(cast, login):
+    client = login(cast.a.users["office"])
+    f.make_pupil(cast.a.school, "Carys", "Crane", form=cast.a.form, mis_id="a003")
+    url = reverse("consents:round_chasing", args=[cast.a.round.pk])
+    # Alice has answered one of the round's five consents (photos on the website); Carys none.
+    page = client.get(url, {"sort": "-missing"}).content.decode()
+    assert page.index("Crane, Carys") < page.index("Aardvark, Alice")
+    rows = re.findall(r"<td>7A</td><td>(\d)</td>", page)
+    assert rows == ["5", "4"]
+    page = client.get(url, {"sort": "missing"}).content.decode()
+    assert page.index("Aardvark, Alice") < page.index("Crane, Carys")
+    assert "Photos on the website" not in page.split("Aardvark, Alice")[1].split("</tr>")[0]
+
+
 def _record_grid(client, cast, second):
     """Form 7A's grid: Alice yes to internet access, signed by her parent; the `second` pupil no to photos in print."""
     internet, photo_print = cast.a.consent_types[Kind.INTERNET], cast.a.consent_types[Kind.PHOTO_PRINT]
