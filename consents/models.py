@@ -381,6 +381,8 @@ class PhotoCheckLookup(models.Model):
         indexes = [
             # On withdrawal: who looked this pupil up recently.
             models.Index(fields=["pupil", "at"], name="photo_lookup_pupil_at_idx"),
+            # On each photo check: whom this user has already looked up today.
+            models.Index(fields=["user", "at"], name="photo_lookup_user_at_idx"),
         ]
 
     def __str__(self):

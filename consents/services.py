@@ -580,9 +580,20 @@ def _warn_recent_lookups(answer: ConsentAnswer, actor) -> None:
 
 
 def photo_lookups_record(*, school: School, user: User, pupils) -> None:
-    """Note who looked which pupils up in the photo check, so that a later withdrawal can warn them."""
+    """
+    Note who looked which pupils up in the photo check, so that a later withdrawal can warn them: once a day
+    for each pupil and user is all the warning needs (it looks back LOOKUP_WARNING_DAYS), so a page opened
+    again the same day writes nothing new rather than a row for every pupil on it.
+    """
     now = timezone.now()
-    PhotoCheckLookup.objects.bulk_create([PhotoCheckLookup(school=school, user=user, pupil_id=p.pk, at=now) for p in pupils])
+    start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time()))
+    ids = [p.pk for p in pupils]
+    seen = set(
+        PhotoCheckLookup.objects.filter(user=user, at__gte=start_of_day, pupil_id__in=ids).values_list("pupil_id", flat=True)
+    )
+    PhotoCheckLookup.objects.bulk_create(
+        [PhotoCheckLookup(school=school, user=user, pupil_id=pk, at=now) for pk in ids if pk not in seen]
+    )
 
 
 # --- Staff agreement -------------------------------------------------------------------------

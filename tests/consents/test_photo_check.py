@@ -53,6 +53,9 @@ def test_a_teacher_sees_yes_no_and_no_answer_for_a_form_with_no_consent_pupils_f
         carys.pk,
         zena.pk,
     }
+    # Once a day is enough for that: the page opened again the same day notes no one twice.
+    client.get(reverse("consents:photo_check"), {"form": cast.a.form.pk})
+    assert PhotoCheckLookup.objects.filter(user=cast.a.users["teacher"]).count() == 3
 
 
 def test_the_check_finds_pupils_by_year_group_or_by_name(cast, login):
