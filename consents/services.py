@@ -623,16 +623,16 @@ def round_slip_pages(
     *, consent_round: ConsentRound, pupils, only_missing: bool, types: list[ConsentType] | None = None
 ) -> list[printing.SlipPage]:
     """
-    The slips to print for `pupils` (a queryset of the round's pupils): the round's consents that apply to
-    each, or, with `only_missing`, only those still unanswered (and only pupils missing any). A pupil who
-    joined since the round opened is given a slip, and so a code, first.
+    The slips to print for `pupils` (a queryset of the round's pupils), form by form (in the forms' order) and
+    by name: the round's consents that apply to each, or, with `only_missing`, only those still unanswered (and
+    only pupils missing any). A pupil who joined since the round opened is given a slip, and so a code, first.
     """
     types = round_types(consent_round) if types is None else types
     applicable = applicable_year_groups(types, consent_round.school)
     annotated = (
         pupils_with_answers_missing(consent_round, types)
         .filter(pk__in=pupils.values("pk"))
-        .order_by("form__name", "last_name", "first_name")
+        .order_by("form__year_group__ncy", "form__name", "last_name", "first_name", "pk")
     )
     if only_missing:
         annotated = annotated.filter(missing_count__gt=0)
@@ -695,30 +695,20 @@ def slip_batch_build(batch_id) -> None:
 def _round_slips_build(batch: SlipBatch) -> tuple[int, File]:
     """The batch's slips, form by form, in one PDF file. Returns the slip count and the file."""
     consent_round = batch.round
-    types = round_types(consent_round)
-    pupils = pupils_with_answers_missing(consent_round, types)
-    if batch.only_missing:
-        pupils = pupils.filter(missing_count__gt=0)
-    form_ids = list(pupils.order_by().values_list("form_id", flat=True).distinct())
-    forms = sorted(
-        FormGroup.objects.filter(pk__in=[f for f in form_ids if f]).select_related("year_group"),
-        key=lambda f: (f.year_group.ncy, f.name),
+    # One read for the whole round (read form by form, the answers were gone through once a form); the forms are then
+    # rendered side by side.
+    pages = round_slip_pages(
+        consent_round=consent_round,
+        pupils=pupils_in_round(consent_round).filter(form__isnull=False),
+        only_missing=batch.only_missing,
     )
-    # A generator: one form's slips are made and rendered before the next form's are read.
-    by_form = (
-        (
-            form.name,
-            round_slip_pages(
-                consent_round=consent_round, pupils=pupils.filter(form=form), only_missing=batch.only_missing, types=types
-            ),
-        )
-        for form in forms
-    )
+    forms: dict[str, list[printing.SlipPage]] = {}  # in the order of the slips
+    for page in pages:
+        forms.setdefault(page.form_name, []).append(page)
     return printing.round_slips_file(
         consent_round,
-        by_form,
+        list(forms.items()),
         per_page=batch.per_page,
-        total=pupils.count(),
         progress=Progress.for_job(batch).set,
         name=f"slips-{batch.pk}.pdf",
     )

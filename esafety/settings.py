@@ -379,6 +379,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # Sent outbox messages are kept this long (to trace what was sent), then removed.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+# Processes that render a long PDF (a whole round's consent slips) side by side, form by form, inside the task
+# that builds it: one per CPU by default. Lower it on a small server that shares its CPUs; 1 renders in the task.
+PDF_PROCESSES = env.int("PDF_PROCESSES", default=os.cpu_count() or 1)
 
 LOGGING = {
     "version": 1,
