@@ -28,6 +28,14 @@ def _font_config():
     return FontConfiguration()
 
 
+def pdf_warm_up() -> None:
+    """
+    Import WeasyPrint and make the shared fonts now (a web worker calls it at start-up: esafety/wsgi.py), so that
+    the first PDF someone asks for does not wait half a second for them.
+    """
+    _font_config()
+
+
 def render_html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 

@@ -391,6 +391,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # WeasyPrint reports each step of every render (and its style sheets as a worker starts) at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Django's own records go to the root's handler alone, so that each is written once.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
     },
