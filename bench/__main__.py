@@ -126,9 +126,10 @@ def _measure(plan, database, report, school, times) -> None:
     ]
     run = BenchRun(Options(**plan), school, report)
     for name in MODULES:
-        module = importlib.import_module(name)
-        for bench in module.BENCHES:
-            print(f"  {name}.{bench.__name__} …", flush=True)
+        module_name, _, function = name.partition(":")
+        module = importlib.import_module(module_name)
+        for bench in [getattr(module, function)] if function else module.BENCHES:
+            print(f"  {module_name}.{bench.__name__} …", flush=True)
             bench(run)
 
 

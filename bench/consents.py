@@ -6,9 +6,11 @@ and the chasing list.
 """
 
 import random
+import resource
 import tempfile
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.test.utils import override_settings
 from django.urls import reverse
@@ -80,6 +82,12 @@ def slips(run: BenchRun) -> None:
     peak = f"{memory.peak_mb:.0f} MB (+{memory.peak_mb - memory.start_mb:.0f}){'*' if memory.since_start else ''}"
     lines.append(
         f"whole school: {batch.pupil_count:,} slips, {size / 1024 / 1024:.1f} MB in {seconds:.1f} s, {queries.total} queries, peak {peak}"
+    )
+    # The forms are rendered in PDF_PROCESSES processes of their own: their memory is not the task's.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    lines.append(
+        f"  rendered in {settings.PDF_PROCESSES} processes besides the task's, the largest peaking at {children:.0f} MB; "
+        f"all together at most {memory.peak_mb + settings.PDF_PROCESSES * children:.0f} MB"
     )
     if memory.since_start:
         lines.append("* This system cannot reset the peak: it is the peak since the bench started.")
