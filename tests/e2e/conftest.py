@@ -13,15 +13,24 @@ by the time the page that started it has loaded.
 Every page runs under the app's Content-Security-Policy, and a test fails (at
 teardown) if anything on any of its pages broke the policy: an inline script,
 style or event handler, or a file from elsewhere (see `new_context` below).
+
+Every page a test loads must also fit a phone: it is measured 375 px wide, as
+it was served to the test, and a test fails (at teardown) with each page that
+scrolls sideways and the element that sticks out furthest.
 """
 
+import base64
+import hashlib
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Response, expect
 
 CHROMIUM = "/usr/bin/chromium"
 AXE_JS = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -69,15 +78,201 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.fixture
-def new_context(new_context):
+PHONE_WIDTH = 375
+# Run in a page 375 px wide: nothing, or how far the page scrolls sideways and the element that sticks out furthest
+# (the innermost of those that reach as far), named by a selector. An element inside a box that scrolls or clips
+# on its own (a `.table-responsive`) does not make the page scroll, so it is not the one to blame.
+SIDEWAYS_SCROLL_MEASURE = """
+() => {
+  const width = window.innerWidth;
+  const scrollWidth = document.documentElement.scrollWidth;
+  if (scrollWidth <= width) return null;
+  // Whether a box that scrolls or clips holds the element: one on its chain of containing blocks (an absolutely
+  // positioned element escapes every box up to its nearest positioned ancestor; a fixed one, the whole page).
+  const contained = (element) => {
+    let position = getComputedStyle(element).position;
+    if (position === "fixed") return true;
+    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      if (position === "absolute" && style.position === "static" && style.transform === "none") continue;
+      if (style.overflowX !== "visible") return true;
+      position = style.position;
+      if (position === "fixed") return true;
+    }
+    return false;
+  };
+  let culprit = null, right = width + 0.5;
+  for (const element of document.body.querySelectorAll("*")) {
+    const edge = element.getBoundingClientRect().right;
+    const further = edge > right + 0.5, asFarInside = culprit && Math.abs(edge - right) <= 0.5 && culprit.contains(element);
+    if ((further || asFarInside) && !contained(element)) { culprit = element; right = edge; }
+  }
+  const name = (element) => {
+    const parts = [];
+    for (let e = element; e && e !== document.body && parts.length < 7; e = e.parentElement) {
+      if (e.id) { parts.unshift(`${e.localName}#${e.id}`); break; }
+      parts.unshift(e.localName + [...e.classList].slice(0, 3).map((c) => "." + c).join(""));
+    }
+    return parts.join(" > ");
+  };
+  return {
+    scrollWidth,
+    culprit: culprit ? name(culprit) : "(none found)",
+    right: Math.round(right),
+    text: culprit ? culprit.textContent.trim().replace(/\\s+/g, " ").slice(0, 60) : "",
+  };
+}
+"""
+# Replayed as the page was served, without these: the body is handed over decoded and whole, and the cookies are set.
+NOT_REPLAYED = {"content-encoding", "content-length", "transfer-encoding", "set-cookie"}
+# Django's masked CSRF token: different in every answer, so left out when telling whether a page is one measured before.
+CSRF_TOKEN = re.compile(rb"\b[A-Za-z0-9]{64}\b")
+
+
+@dataclass
+class ServedPage:
+    """A page as the server answered the test's browser, and the cookies its context had then."""
+
+    url: str
+    status: int
+    headers: list[dict[str, str]]
+    body: bytes
+    cookies: list
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(CSRF_TOKEN.sub(b"", self.body)).hexdigest()
+
+
+class PhoneForMeasuring:
     """
-    pytest-playwright's `new_context`, and so its `context` and `page`, with every context watched for
-    Content-Security-Policy violations: the browser's own console errors about the policy and the pages'
-    `securitypolicyviolation` events. Any of them fails the test at teardown, each with its text.
+    A page 375 × 800 wide that is given a document the test's browser was served, as it was served, through
+    Chromium's Fetch domain (which, unlike Playwright's routes, leaves the cache on), with the cookies its
+    context had then: so nothing is asked of the server twice (a set-up page that makes a new key, a view of a
+    restricted record that is logged, a form answered after a POST). Its style sheets, scripts and htmx run as
+    usual. One for the whole run, in a context of its own, so that the static files come from its cache.
+    """
+
+    def __init__(self, browser: Browser):
+        self.page = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 800}).new_page()
+        self._serving: ServedPage | None = None
+        self._cdp = self.page.context.new_cdp_session(self.page)
+        self._cdp.on("Fetch.requestPaused", self._replay)
+        self._cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document"}]})
+
+    def measure(self, served: ServedPage) -> dict | None:
+        """Nothing, or how far the page scrolls sideways and the element that sticks out furthest."""
+        context = self.page.context
+        context.clear_cookies()
+        context.add_cookies(served.cookies)
+        self._serving = served
+        try:
+            self.page.goto(served.url, wait_until="load")
+            return self.page.evaluate(SIDEWAYS_SCROLL_MEASURE)
+        finally:
+            self._serving = None
+
+    def rest(self) -> None:
+        """Leave the last page measured: its scripts stop, and nothing of theirs reaches the server in the next test."""
+        self.page.goto("about:blank")
+
+    def _replay(self, event: dict) -> None:
+        served = self._serving
+        if served and event["request"]["url"] == served.url:
+            fulfilled = {"responseCode": served.status, "responseHeaders": served.headers}
+            self._cdp.send(
+                "Fetch.fulfillRequest",
+                {"requestId": event["requestId"], **fulfilled, "body": base64.b64encode(served.body).decode()},
+            )
+        else:
+            self._cdp.send("Fetch.continueRequest", {"requestId": event["requestId"]})
+
+
+@pytest.fixture(scope="session")
+def phone_for_measuring(browser):
+    phone = PhoneForMeasuring(browser)
+    yield phone
+    phone.page.context.close()
+
+
+class SidewaysScrollWatch:
+    """
+    Keeps each page that the watched contexts load, each path once per context (once per person, in a test
+    with several), and at the end of the test measures them on the phone (`PhoneForMeasuring`), one after the
+    other, so that the test's own pages are left alone while it runs. A document measured before (the login
+    page, in every test) is not measured again.
+    """
+
+    # The same document measures the same in any test.
+    measured: ClassVar[dict[str, dict | None]] = {}
+
+    def __init__(self, phone: PhoneForMeasuring):
+        self.scrolling: list[str] = []
+        self.errors: list[str] = []
+        self._phone = phone
+        self._seen: set[tuple[BrowserContext, str]] = set()
+        self._served: list[ServedPage] = []
+        self._reading = 0
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("page", lambda page: page.on("response", lambda response: self._keep(page, response)))
+
+    def _keep(self, page: Page, response: Response) -> None:
+        """A page's document, as it arrives: read at once, as the test may move on and the browser let it go."""
+        if not response.request.is_navigation_request() or response.frame.parent_frame:
+            return
+        html = response.headers.get("content-type", "").startswith("text/html")
+        key = (page.context, urlsplit(response.url).path)
+        if not html or not 200 <= response.status < 300 or key in self._seen:
+            return
+        self._seen.add(key)
+        self._reading += 1
+        try:
+            headers = [h for h in response.headers_array() if h["name"].lower() not in NOT_REPLAYED]
+            self._served.append(ServedPage(response.url, response.status, headers, response.body(), page.context.cookies()))
+        except Error:
+            self._seen.discard(key)  # left before it had arrived: not a page the test saw
+        finally:
+            self._reading -= 1
+
+    def measure(self) -> None:
+        # The browser hands over the documents only while the test waits on it: let the last ones arrive.
+        deadline = time.monotonic() + 10
+        while self._reading and time.monotonic() < deadline:
+            self._phone.page.wait_for_timeout(20)
+        new = [served for served in self._served if served.digest not in self.measured]
+        for served in new:
+            try:
+                self.measured[served.digest] = self._phone.measure(served)
+            except Error as error:
+                self.errors.append(f"{served.path} could not be measured at {PHONE_WIDTH} px: {error}")
+        if new:
+            self._phone.rest()
+        for served in self._served:
+            found = self.measured.get(served.digest)
+            if found:
+                self.scrolling.append(
+                    f"{served.path} is {found['scrollWidth']} px wide at {PHONE_WIDTH} px: {found['culprit']} reaches "
+                    f"{found['right']} px" + (f" (“{found['text']}”)" if found["text"] else "")
+                )
+
+
+@pytest.fixture
+def new_context(new_context, phone_for_measuring):
+    """
+    pytest-playwright's `new_context`, and so its `context` and `page`, with every context watched:
+    - for Content-Security-Policy violations: the browser's own console errors about the policy and the
+      pages' `securitypolicyviolation` events;
+    - for pages that scroll sideways on a phone (`SidewaysScrollWatch`).
+    Either fails the test at teardown, with each violation and each page that scrolls.
     """
     violations: list[str] = []
     contexts = []
+    sideways = SidewaysScrollWatch(phone_for_measuring)
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and "Content Security Policy" in message.text:
@@ -88,20 +283,30 @@ def new_context(new_context):
         context = new_context(**kwargs)
         context.add_init_script(CSP_VIOLATION_RECORDER)
         context.on("console", on_console)
+        sideways.watch(context)
         contexts.append(context)
         return context
 
     yield watched_context
 
+    sideways.measure()
     for context in contexts:
         for page in context.pages:
             try:
                 violations.extend(page.evaluate("window.__cspViolations || []"))
             except Error:
                 pass  # closed, or on its way to another page: the console has reported what it saw
+    failures = []
     if violations:
         lines = list(dict.fromkeys(violations))  # each once, in order
-        pytest.fail(f"{len(lines)} Content-Security-Policy violation(s):\n- " + "\n- ".join(lines), pytrace=False)
+        failures.append(f"{len(lines)} Content-Security-Policy violation(s):\n- " + "\n- ".join(lines))
+    if sideways.scrolling:
+        lines = list(dict.fromkeys(sideways.scrolling))
+        failures.append(f"{len(lines)} page(s) scroll sideways on a phone:\n- " + "\n- ".join(lines))
+    if sideways.errors:
+        failures.append("Pages not measured on a phone:\n- " + "\n- ".join(sideways.errors))
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
 
 
 def authenticator_code(user) -> str:
