@@ -280,10 +280,14 @@ def matrix_history(school, matrix: str, limit: int = 20):
 SEVERITY_RANK = {Incident.Severity.IMMEDIATE: 0, Incident.Severity.HIGH: 1, Incident.Severity.MEDIUM: 2, Incident.Severity.LOW: 3}
 
 
+def people_of_rows() -> Prefetch:
+    """The people involved, as a list's rows show them (for `prefetch_related_objects` over several lists at once)."""
+    return Prefetch("people", queryset=IncidentPerson.objects.select_related("pupil", "staff").order_by("part", "pk"))
+
+
 def with_list_columns(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """What each row of a list shows: category, handler and the people involved, in a fixed number of queries."""
-    people = IncidentPerson.objects.select_related("pupil", "staff").order_by("part", "pk")
-    return incidents.select_related("category", "assigned_to").prefetch_related(Prefetch("people", queryset=people))
+    return incidents.select_related("category", "assigned_to").prefetch_related(people_of_rows())
 
 
 def overdue_actions_for(access: SchoolAccess, user) -> QuerySet[IncidentAction]:

@@ -25,8 +25,8 @@ from tests import factories as f
 from tests.incidents.incident_factory import Part, log_incident
 
 # Every page runs 7 queries of its own shell (tests/esafety/test_query_counts.py). The budgets are those 7 plus:
-DASHBOARD = 7 + 17
-# queue totals (1); four queues, each a page of incidents and their people (8); overdue tasks and their
+DASHBOARD = 7 + 14
+# queue totals (1); four queues, each a page of incidents, and the people of them all (5); overdue tasks and their
 # count (2); trends by category and half-term, year group and location (3); the school's incident
 # settings (1); pupils over the threshold, counted and then fetched (2). A row's forms come when it is
 # opened (ROW_TOOLS).
