@@ -61,6 +61,7 @@ def incident_pages(run: BenchRun) -> None:
     since = date(academic_year_start(timezone.localdate()) - 1, 9, 1)
     incidents = reverse("incidents:incident_list")
     run.page("incidents: dashboard (dsl)", reverse("incidents:dashboard"), as_user=dsl)
+    run.page("incidents: dashboard's trends (dsl)", reverse("incidents:dashboard_trends"), as_user=dsl)
     run.page("incidents: list", incidents, as_user=dsl)
     run.page(
         "incidents: list, filtered",

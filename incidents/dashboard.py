@@ -254,7 +254,6 @@ def dashboard(request):
     for queue in queues:
         for incident in queue.incidents:
             incident.handled = incident.audience in handled
-    trends = trends_for(request.access, request.user, today)
     return render(
         request,
         "incidents/dashboard.html",
@@ -262,12 +261,21 @@ def dashboard(request):
             "queues": queues,
             "overdue": list(overdue[:QUEUE_SIZE]),
             "overdue_total": overdue.count(),
-            "trends": trends,
-            "chart_data": trends.chart_data(),
             "today": today,
             "may_export": request.access.can(Capability.EXPORT_INCIDENTS),
         },
     )
+
+
+@capability_required(*HANDLING)
+def dashboard_trends(request):
+    """
+    The dashboard's trends, fetched by htmx once the queues are shown (their counts run over years of incidents,
+    which would hold the queues up); without scripts, a page of their own.
+    """
+    trends = trends_for(request.access, request.user, timezone.localdate())
+    template = "incidents/_trends.html" if request.htmx else "incidents/trends.html"
+    return render(request, template, {"trends": trends, "chart_data": trends.chart_data()})
 
 
 @capability_required(*HANDLING)

@@ -8,6 +8,7 @@ urlpatterns = [
     # The DSL's dashboard, the list and exports
     path("", dashboard.dashboard, name="dashboard"),
     path("<uuid:incident_id>/row-tools/", dashboard.dashboard_row_tools, name="dashboard_row_tools"),
+    path("trends/", dashboard.dashboard_trends, name="dashboard_trends"),
     path("list/", dashboard.incident_list, name="incident_list"),
     path("export.csv", dashboard.incident_export, name="incident_export"),
     path("<uuid:incident_id>/pdf/", dashboard.incident_pdf, name="incident_pdf"),

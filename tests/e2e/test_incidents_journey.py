@@ -52,6 +52,9 @@ def test_a_teacher_logs_cyberbullying_on_a_phone_and_the_dsl_handles_it_to_the_e
     row = new_queue.locator(f"#row-{incident.pk}")
     expect(row).to_contain_text("Cyberbullying")
     expect(row).to_contain_text("Alice Aardvark")
+    # The trends follow the queues: their tables, and the charts drawn beside them.
+    expect(page.locator("#table-half-terms")).to_contain_text("Cyberbullying")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-half-terms'))")
     assert_accessible(page)
     row.get_by_text(f"Act on {reference}").click()
     row.get_by_label("Handled by").select_option(label="Dsl A")

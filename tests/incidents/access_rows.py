@@ -93,6 +93,7 @@ ROWS = {
     "incidents:matrix_edit": Row(SET_UP, kwargs=lambda c: {"matrix": "pupils"}),
     # The dashboard and the list: those who handle incidents (the chair sees only allegations about the head).
     "incidents:dashboard": Row(HANDLERS),
+    "incidents:dashboard_trends": Row(HANDLERS),
     # A dashboard row's handling forms: those who handle this incident (the chair handles only allegations about the head).
     "incidents:dashboard_row_tools": Row(SAFEGUARDING, kwargs=_incident, record_of_a=True, statuses={"chair": 404}),
     "incidents:incident_list": Row(HANDLERS, query="?q=Alice&severity=medium&sort=-when"),

@@ -20,6 +20,7 @@ from tests.incidents.incident_factory import Part, log_incident, reload
 
 Severity, Status = Incident.Severity, Incident.Status
 DASHBOARD = "/incidents/"
+TRENDS = "/incidents/trends/"  # fetched by the dashboard once its queues are shown; a page of its own without scripts
 Term = SchoolTerm.Name
 
 
@@ -196,7 +197,7 @@ def test_trends_compare_half_terms_with_last_year_by_category(spring_2026, cast,
     log_incident(cast.a, when=at(2024, 3, 4))  # the year before: not shown
     log_incident(cast.a, kind="Use", when=at(2025, 10, 6), location=Incident.Location.IN_SCHOOL)  # Autumn 1
 
-    response = login(cast.a.users["dsl"]).get(DASHBOARD)
+    response = login(cast.a.users["dsl"]).get(TRENDS)
 
     trends = response.context["trends"]
     half_terms = trends.half_terms
@@ -251,7 +252,7 @@ def test_trends_follow_the_schools_own_half_terms(spring_2026, cast, login):
     log_incident(cast.a, when=at(2025, 12, 27))  # Christmas: Autumn 2, the half-term before
     log_incident(cast.a, when=at(2026, 2, 17) - timedelta(days=365))  # last year: no dates entered, the default pattern
 
-    response = login(cast.a.users["dsl"]).get(DASHBOARD)
+    response = login(cast.a.users["dsl"]).get(TRENDS)
 
     half_terms = response.context["trends"].half_terms
     assert half_terms.labels == ["Autumn 1", "Autumn 2", "Spring 1", "Spring 2", "Summer 1", "Summer 2"]
@@ -268,13 +269,13 @@ def test_trends_follow_the_schools_own_half_terms(spring_2026, cast, login):
     assert "Spring 2 from 16 Feb" in page
     assert "These are the usual dates, not the school's own" in page
     assert "Enter the school's term dates" not in page  # the DSL does not keep the calendar
-    assert "Enter the school's term dates" in login(cast.a.users["head"]).get(DASHBOARD).content.decode()
+    assert "Enter the school's term dates" in login(cast.a.users["head"]).get(TRENDS).content.decode()
     # "This term" starts on the school's first day of the spring term.
     assert response.context["trends"].term_since == date(2026, 1, 6)
 
 
 def test_the_chair_sees_trends_of_allegations_about_the_head_alone(spring_2026, cast, login):
-    trends = login(cast.a.users["chair"]).get(DASHBOARD).context["trends"]
+    trends = login(cast.a.users["chair"]).get(TRENDS).context["trends"]
     assert [name for name, *_ in trends.half_terms.categories] == ["Staff online conduct"]
     assert trends.year_groups == []
     assert sum(n for _, n in trends.locations) == 1
@@ -297,7 +298,7 @@ def test_pupils_with_the_threshold_of_incidents_this_term_are_listed(spring_2026
             reporter="lead",
         )
 
-    response = login(dsl).get(DASHBOARD)
+    response = login(dsl).get(TRENDS)
 
     frequent = [(p.full_name, p.incident_count) for p in response.context["trends"].frequent_pupils]
     assert frequent == [("Alice Aardvark", 3)]
@@ -305,11 +306,11 @@ def test_pupils_with_the_threshold_of_incidents_this_term_are_listed(spring_2026
     assert "Pupils with 3 or more incidents this term" in html
     assert reverse("pupil_chronology", args=[cast.a.pupil.pk]) in html
     assert "Bystander" not in html
-    head_view = [p.full_name for p in login(cast.a.users["head"]).get(DASHBOARD).context["trends"].frequent_pupils]
+    head_view = [p.full_name for p in login(cast.a.users["head"]).get(TRENDS).context["trends"].frequent_pupils]
     assert head_view == ["Alice Aardvark", "Bert Bystander"]
 
     IncidentSettings.objects.filter(school=cast.a.school).update(repeat_threshold=4)
-    html = login(dsl).get(DASHBOARD).content.decode()
+    html = login(dsl).get(TRENDS).content.decode()
     assert "No pupil has 4 or more incidents this term." in html
 
 
@@ -360,3 +361,15 @@ def test_the_dashboard_offers_logging_an_incident_only_to_those_who_may(cast, lo
     client.force_login(cast.a.users["chair"])
     assert log_link not in client.get(DASHBOARD).content.decode()  # the chair may not log incidents
     assert log_link in login(cast.a.users["dsl"]).get(DASHBOARD).content.decode()
+
+
+def test_the_trends_come_after_the_queues_and_stand_alone_without_scripts(cast, login):
+    client = login(cast.a.users["dsl"])
+    dashboard = client.get(DASHBOARD).content.decode()
+    # The queues come at once; the trends section fetches its counts when the page has loaded.
+    assert f'hx-get="{TRENDS}"' in dashboard and 'id="table-half-terms"' not in dashboard
+    fragment = client.get(TRENDS, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="table-half-terms"' in fragment and 'id="trend-data"' in fragment and "<html" not in fragment
+    # Without scripts the link shows them on a page of their own, with the way back.
+    page = client.get(TRENDS).content.decode()
+    assert "<html" in page and 'id="table-half-terms"' in page and 'href="/incidents/">Back to the queues' in page

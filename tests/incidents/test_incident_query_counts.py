@@ -25,17 +25,21 @@ from tests import factories as f
 from tests.incidents.incident_factory import Part, log_incident
 
 # Every page runs 7 queries of its own shell (tests/esafety/test_query_counts.py). The budgets are those 7 plus:
-DASHBOARD = 7 + 14
+DASHBOARD = 7 + 8
 # queue totals (1); four queues, each a page of incidents, and the people of them all (5); overdue tasks and their
-# count (2); trends by category and half-term, year group and location (3); the school's incident
-# settings (1); pupils over the threshold, counted and then fetched (2). A row's forms come when it is
-# opened (ROW_TOOLS).
+# count (2). The trends come in a request of their own once the queues are shown (TRENDS), and a row's forms
+# when it is opened (ROW_TOOLS).
+TRENDS = 7 + 7
+# the school's terms, for the half-terms (1); by category and half-term, year group and location (3); the
+# school's incident settings (1); pupils over the threshold, counted and then fetched (2).
 ROW_TOOLS = 7 + 4  # the incident and its people (2); its audience's handlers (1); the categories (1)
 LIST = 7 + 5  # categories and year groups for the filters (2); count; page; people of the page
 PAGES = [
     ("dsl", "incidents:dashboard", "", DASHBOARD),
     ("head", "incidents:dashboard", "", DASHBOARD),
     ("chair", "incidents:dashboard", "", DASHBOARD),
+    ("dsl", "incidents:dashboard_trends", "", TRENDS),
+    ("chair", "incidents:dashboard_trends", "", TRENDS),
     ("dsl", "incidents:incident_list", "", LIST),
     ("dsl", "incidents:incident_list", "?q=Aardvark&severity=medium&status=open&sort=severity", LIST),
     ("head", "incidents:incident_list", "?since=2024-09-01&location=online&sort=-when&page=2", LIST),
