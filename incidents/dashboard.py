@@ -78,7 +78,12 @@ def triage_queues(visible: QuerySet[Incident]) -> list[Queue]:
     in_a_queue = ~Q(status=Status.CLOSED) | filters["closed"]
     totals = visible.filter(in_a_queue).aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
     # The people of every queue's rows are fetched together, once the rows are known (one query, not four).
-    ranked = with_severity_rank(visible).select_related("category", "assigned_to")
+    # A row shows no free text: what happened and what was done stay in the database.
+    ranked = (
+        with_severity_rank(visible)
+        .select_related("category", "assigned_to")
+        .defer("description", "immediate_action", "outcome", "lessons_learnt", "location_detail")
+    )
     spec = [
         ("new", "New and unassigned", "Not yet taken on by anyone: assign each one, or triage it.", "handler=nobody"),
         ("open", "Open", "Being handled, the most serious and then the oldest first.", "status=open"),
