@@ -138,7 +138,7 @@ def _collect_static(static_root: Path) -> None:
 
 
 class GunicornFailed(Exception):
-    pass
+    """gunicorn stopped, or did not answer, before the bench could measure it."""
 
 
 @contextlib.contextmanager
@@ -194,11 +194,9 @@ def _wait_until_up(process: subprocess.Popen, port: int) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise GunicornFailed(f"gunicorn stopped with status {process.returncode} before it answered.")
-        try:
+        with contextlib.suppress(OSError):  # not listening yet
             if _get(port, reverse("healthz"), cookie=None)[0] == 200:
                 return
-        except OSError:
-            pass
         time.sleep(0.2)
     raise GunicornFailed(f"gunicorn did not answer {reverse('healthz')} within {START_TIMEOUT_SECONDS} s.")
 
