@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
+from django.utils.text import capfirst
 
 
 @dataclass
@@ -92,7 +93,7 @@ def history_for(obj, *, hidden_fields=(), limit: int = 50) -> list[HistoryEntry]
                 reason=reason,
                 changes=[
                     FieldChange(
-                        label=str(fields[c.field].verbose_name).capitalize(),
+                        label=capfirst(fields[c.field].verbose_name),
                         old=_display(fields[c.field], c.old, related_names),
                         new=_display(fields[c.field], c.new, related_names),
                     )
