@@ -106,8 +106,13 @@ def incident_log(
     immediate_action: str = "",
     told_dsl_in_person: bool = False,
     severity: str = Incident.Severity.MEDIUM,
+    from_draft: bool = True,
 ) -> Incident:
-    """Log an incident: numbered, its audience decided, its checklist copied, its handlers told."""
+    """
+    Log an incident: numbered, its audience decided, its checklist copied, its handlers told. Logged from the
+    form (`from_draft`), the logger's half-typed draft is done with; logged from another record (a site report
+    escalated), the draft is theirs to come back to.
+    """
     if category.school_id != school.pk:
         raise ValidationError({"category": "Choose one of your school's categories."})
     if not people:
@@ -143,7 +148,8 @@ def incident_log(
         save_with_history(row, actor=actor)
     _copy_checklist(incident, category, actor)
     _event(incident, actor, f"Logged as {category.name}, severity {incident.get_severity_display().lower()}")
-    IncidentDraft.objects.filter(user=actor, school=school).delete()
+    if from_draft:
+        IncidentDraft.objects.filter(user=actor, school=school).delete()
     urgent = severity == Incident.Severity.IMMEDIATE or category.illegal_material
     if urgent:
         _tell_handlers(incident, title=f"Act now: {incident.reference} needs the DSL team immediately", urgent=True)
