@@ -52,6 +52,7 @@ MODULES = [
     "bench.consents:record_return",
     "bench.consents:pages",
     "bench.incidents",
+    "bench.filtering",
     # After the others, on all their data: the app's lists beside the admin's, then gunicorn.
     "bench.admin_compare",
     "bench.throughput",

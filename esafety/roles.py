@@ -52,19 +52,49 @@ class Capability(models.TextChoices):
     )
     DECIDE_FILTER_EXCEPTION = (
         "decide_filter_exception",
-        "See every filter exception request and decide on them (head teacher, IT)",
+        "See every filter exception request and export the register",
     )
+    SIGN_OFF_FILTER_EXCEPTION = (
+        "sign_off_filter_exception",
+        "Sign off or decline requests to open sites, revoke them, agree changes to the filter (head teacher)",
+    )
+    RUN_WEB_FILTER = (
+        "run_web_filter",
+        "Have the final say on requests, apply and remove them, log filter changes, run the allowlist feed (IT)",
+    )
+    REPORT_UNSUITABLE_SITE = "report_unsuitable_site", "Report a site that should have been blocked"
+    HANDLE_SITE_REPORTS = "handle_site_reports", "Decide on reports of unsuitable sites and escalate them to incidents"
+    REVIEW_FILTERING = (
+        "review_filtering",
+        "Read the filter change log, review the logs and write the yearly filtering and monitoring review",
+    )
+    READ_FILTERING_REVIEW = "read_filtering_review", "Read the yearly filtering and monitoring review"
 
 
 C = Capability
 
 # What every member of staff may do, whatever else their role adds.
-EVERY_STAFF_MEMBER = frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.LOG_INCIDENT, C.CHECK_CONSENT, C.REQUEST_FILTER_EXCEPTION})
+EVERY_STAFF_MEMBER = frozenset(
+    {C.VIEW_PUPILS, C.VIEW_STAFF, C.LOG_INCIDENT, C.CHECK_CONSENT, C.REQUEST_FILTER_EXCEPTION, C.REPORT_UNSUITABLE_SITE}
+)
+# Those who keep the filtering logs under review (and so read the whole register of requests), and read the yearly
+# review.
+FILTERING_REVIEWERS = frozenset({C.REVIEW_FILTERING, C.READ_FILTERING_REVIEW})
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.STAFF: EVERY_STAFF_MEMBER,
     Role.DSL: EVERY_STAFF_MEMBER
-    | {C.FLAG_VULNERABLE, C.EXPORT_PEOPLE, C.VIEW_ACCESS_LOG, C.TRIAGE_INCIDENTS, C.EXPORT_INCIDENTS, C.SET_UP_INCIDENTS},
+    | FILTERING_REVIEWERS
+    | {
+        C.FLAG_VULNERABLE,
+        C.EXPORT_PEOPLE,
+        C.VIEW_ACCESS_LOG,
+        C.TRIAGE_INCIDENTS,
+        C.EXPORT_INCIDENTS,
+        C.SET_UP_INCIDENTS,
+        C.HANDLE_SITE_REPORTS,
+        C.DECIDE_FILTER_EXCEPTION,
+    },
     # Allegations about staff go to the head, not the DSL team.
     Role.HEAD: EVERY_STAFF_MEMBER
     | {
@@ -80,14 +110,19 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.RESET_SECOND_FACTOR,
         C.MANAGE_TERM_DATES,
         C.DECIDE_FILTER_EXCEPTION,
-    },
+        C.SIGN_OFF_FILTER_EXCEPTION,
+        C.HANDLE_SITE_REPORTS,
+    }
+    | FILTERING_REVIEWERS,
     # The IT manager runs the accounts and the web filter.
-    Role.IT: EVERY_STAFF_MEMBER | {C.RESET_SECOND_FACTOR, C.DECIDE_FILTER_EXCEPTION},
+    Role.IT: EVERY_STAFF_MEMBER | FILTERING_REVIEWERS | {C.RESET_SECOND_FACTOR, C.DECIDE_FILTER_EXCEPTION, C.RUN_WEB_FILTER},
     # The office keeps the school's calendar; the head agrees it.
     Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT, C.MANAGE_TERM_DATES},
     # Governors read anonymised reports only: no names of pupils or staff.
-    Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE}),
-    Role.LEAD: EVERY_STAFF_MEMBER | {C.SET_UP_INCIDENTS, C.SET_UP_CONSENT, C.VIEW_CONSENT_COVERAGE},
+    Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE, C.READ_FILTERING_REVIEW}),
+    Role.LEAD: EVERY_STAFF_MEMBER
+    | FILTERING_REVIEWERS
+    | {C.SET_UP_INCIDENTS, C.SET_UP_CONSENT, C.VIEW_CONSENT_COVERAGE, C.HANDLE_SITE_REPORTS, C.DECIDE_FILTER_EXCEPTION},
     Role.TRUST: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.VIEW_ACCESS_LOG, C.VIEW_CONSENT_COVERAGE}),
     Role.CHAIR: frozenset({C.HANDLE_HEAD_ALLEGATIONS}),
 }

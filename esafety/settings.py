@@ -360,6 +360,11 @@ CELERY_BEAT_SCHEDULE = {
     # Removes the consent records of pupils who left longer ago than their school keeps them
     # (counts go in the history), and forgets who looked pupils up in the photo check weeks ago.
     "consent-retention": {"task": "consents.tasks.consent_retention_all", "schedule": crontab(hour=4, minute=45)},
+    # Web filtering, before school starts: marks exceptions past their last day as ended (the feed has left
+    # them out since midnight without this job), then reminds the head teacher and IT of requests waiting more
+    # than a school day, IT and requesters of exceptions closing tomorrow, and IT of ended ones not yet
+    # removed from the filter (per school).
+    "filtering-daily": {"task": "filtering.tasks.filtering_daily_all", "schedule": crontab(hour=7, minute=5)},
 }
 
 # --- Forms and messages ----------------------------------------------------

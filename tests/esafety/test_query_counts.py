@@ -24,16 +24,25 @@ LOG_PANEL, TRIAGE_PANEL = 1, 2
 # The office's consents panel: the open rounds with their consents (and those consents' year
 # groups), forms and year groups, then one count of pupils with answers missing a round.
 CONSENT_PANEL = 6
-# The head's and IT's web-filter panel: one count of the requests waiting for a decision.
-FILTER_PANEL = 1
+# The head's and IT's web-filter panels: one count of the requests waiting on them; when the next review of the
+# filtering logs is due (the last review, the school's filtering settings, its term dates).
+FILTER_PANEL = 1 + 3
+# Site reports waiting for a decision (DSL, e-safety lead, head) or to be blocked (IT): one count each; the head's
+# count of filter changes waiting for their agreement.
+SITE_REPORTS, CHANGES_TO_AGREE = 1, 1
 PAGES = [
     ("teacher", "home", None, 7 + 3 + LOG_PANEL),  # unread notifications; pupils and staff on roll
-    ("dsl", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL),  # … and pupils with additional needs, recent access log
-    ("head", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL + FILTER_PANEL),
+    (
+        "dsl",
+        "home",
+        None,
+        7 + 5 + LOG_PANEL + TRIAGE_PANEL + SITE_REPORTS,
+    ),  # … and pupils with additional needs, recent access log
+    ("head", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL + FILTER_PANEL + SITE_REPORTS + CHANGES_TO_AGREE),
     ("office", "home", None, 7 + 4 + LOG_PANEL + CONSENT_PANEL),  # … and imports in progress
-    ("it", "home", None, 7 + 3 + LOG_PANEL + FILTER_PANEL),
+    ("it", "home", None, 7 + 3 + LOG_PANEL + FILTER_PANEL + SITE_REPORTS),
     ("governor", "home", None, 7 + 1),  # unread notifications only
-    ("lead", "home", None, 7 + 3 + LOG_PANEL),
+    ("lead", "home", None, 7 + 3 + LOG_PANEL + SITE_REPORTS),
     ("trust", "home", None, 7 + 6),  # … and the trust's schools (one more query for them)
     ("teacher", "pupil_list", None, 7 + 4),  # year groups and forms for the filters, count, page
     ("dsl", "pupil_detail", lambda c: {"pupil_id": c.a.pupil.pk}, 7 + 3),  # pupil, contacts, history
@@ -45,7 +54,8 @@ PAGES = [
     ("office", "import_detail", lambda c: {"job_id": c.a.import_job.pk}, 7 + 2),  # job, history
     ("office", "notification_list", None, 7 + 2),
     ("head", "access_log", None, 7 + 2),
-    ("head", "filtering:request_list", None, 7 + 2),  # count, page
+    # count, page, the page's sites and groups; the filter form's groups and requesters
+    ("head", "filtering:request_list", None, 7 + 6),
 ]
 
 
