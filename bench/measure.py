@@ -199,9 +199,13 @@ _LIST = re.compile(r"\((?:\?, )+\?\)")
 _SAVEPOINT_NAME = re.compile(r'"s\d+_x\d+"')
 
 
+# A server-side cursor's name (PostgreSQL, `.iterator()`): one per statement, so not part of its shape.
+_CURSOR = re.compile(r"_django_curs_\w+")
+
+
 def query_shape(sql: str) -> str:
     """The SQL with its values taken out, so that the same query for another row looks the same."""
-    shape = _NUMBER.sub("?", _STRING.sub("?", sql))
+    shape = _NUMBER.sub("?", _STRING.sub("?", _CURSOR.sub("_django_curs_?", sql)))
     return _LIST.sub("(?, …)", shape)
 
 

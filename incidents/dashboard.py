@@ -418,7 +418,7 @@ def incident_pdf(request, incident_id):
     context = {
         "incident": incident,
         "school": request.access.school,
-        "people": list(incident.people.all()),
+        "people": list(incident.people.select_related("pupil__year_group", "pupil__form", "staff")),
         "events": list(incident.events.select_related("actor")),
         "actions": list(incident.actions.select_related("owner", "done_by")),
         "checklist": list(incident.checklist.select_related("done_by")),
