@@ -34,16 +34,20 @@ class Site:
         return f"*.{self.value}" if self.kind == SUBDOMAINS else self.value
 
 
+def ip_address_in(host: str) -> str | None:
+    """The IP address `host` is (`10.0.0.1`, `[2001:db8::1]`), written normally; None for a name."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
 def normalise_host(text: str) -> str:
     """The domain in its normal form, or a ValidationError saying what is wrong with it."""
     host = text.strip().rstrip(".")
     if not host:
         raise ValidationError("Type a domain, such as www.bbc.co.uk.")
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    else:
+    if ip_address_in(host) is not None:
         raise ValidationError(f"“{text}” is an IP address: ask for the site by its domain name.")
     try:
         host = idna.encode(host, uts46=True).decode("ascii")

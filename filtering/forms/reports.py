@@ -1,6 +1,5 @@
 """Reports of unsuitable sites: reporting, the decision, escalation to an incident, IT's blocking."""
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from django import forms
@@ -10,7 +9,7 @@ from django.utils import timezone
 from esafety.filters import SEARCH_MAX_LENGTH
 from filtering.forms.changes import AgreementFields
 from filtering.models import SiteReport
-from filtering.sites import normalise_host
+from filtering.sites import ip_address_in, normalise_host
 from incidents.forms import DATETIME_LOCAL, DateTimeLocalInput
 
 # A little leeway for a clock a minute or two ahead of the server's.
@@ -41,10 +40,8 @@ def host_of(typed: str) -> str:
         raise ValidationError(
             "The address has no site name in it: copy it from the browser's address bar, e.g. https://www.example.org/page."
         )
-    try:
-        return str(ipaddress.ip_address(hostname.strip("[]")))
-    except ValueError:
-        pass
+    if (address := ip_address_in(hostname)) is not None:
+        return address
     try:
         return normalise_host(hostname)
     except ValidationError as error:

@@ -296,3 +296,39 @@ def test_it_logs_a_change_to_the_filter_and_the_head_agrees_it_on_a_phone(cast, 
     assert_accessible(head)
     change.refresh_from_db()
     assert change.agreed_by == cast.a.users["head"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_and_the_head_keep_the_feed_the_settings_and_the_reviews_on_a_phone(cast, live_server, new_context):
+    """Every page IT and the head teacher keep the filter with: each passes axe-core and fits 375 px (the teardown)."""
+    it = new_context(viewport=PHONE).new_page()
+    log_in(it, live_server, cast.a.users["it"])
+    it.goto(f"{live_server.url}/filtering/feed/")
+    expect(it.get_by_role("heading", level=1)).to_have_text("Allowlist feed")
+    token = FilterSettings.objects.get(school=cast.a.school).feed_token
+    expect(it.get_by_role("main")).to_contain_text(f"/filtering/feed/{token}/pupils-ks3.txt")
+    assert_accessible(it)
+    it.goto(f"{live_server.url}/filtering/settings/")
+    expect(it.get_by_role("heading", level=1)).to_have_text("Filtering settings")
+    assert_accessible(it)
+    it.goto(f"{live_server.url}/filtering/reports/")
+    expect(it.get_by_role("heading", level=1)).to_have_text("Unsuitable-site reports")
+    assert_accessible(it)
+
+    # The head teacher reviews the logs since the last review and signs it off.
+    head = new_context(viewport=PHONE).new_page()
+    log_in(head, live_server, cast.a.users["head"])
+    head.goto(f"{live_server.url}/filtering/reviews/")
+    expect(head.get_by_role("heading", level=1)).to_have_text("Reviews of the filtering logs")
+    assert_accessible(head)
+    head.goto(f"{live_server.url}/filtering/reviews/new/")
+    expect(head.get_by_role("heading", level=1)).to_have_text("Review the filtering logs")
+    assert_accessible(head)
+    head.get_by_role("textbox").first.fill("Requests all decided within two school days; no changes without agreement.")
+    head.get_by_role("button", name="Sign off the review").click()
+    expect(head.get_by_role("main")).to_contain_text("Requests all decided within two school days")
+    assert_accessible(head)
+    head.goto(f"{live_server.url}/filtering/yearly/")
+    expect(head.get_by_role("heading", level=1)).to_have_text("Yearly filtering and monitoring reviews")
+    assert_accessible(head)
