@@ -31,10 +31,19 @@ def day(value) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def open_phone_menu(page: Page) -> None:
+    """Unfold the main menu on a phone, and wait until it has finished opening (a link clicked while it still
+    slides open can be missed)."""
+    toggler = page.get_by_role("button", name="Show or hide the menu")
+    toggler.click()
+    expect(toggler).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+
+
 def open_web_filter(page: Page, *, phone: bool = False) -> None:
     """From any page, through the main menu (folded away on a phone)."""
     if phone:
-        page.get_by_role("button", name="Show or hide the menu").click()
+        open_phone_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Web filter").click()
 
 
@@ -281,7 +290,7 @@ def test_it_logs_a_change_to_the_filter_and_the_head_agrees_it_on_a_phone(cast, 
     # The head teacher, on a phone: told by the bell, agrees it from the notification.
     head = new_context(viewport=PHONE).new_page()
     log_in(head, live_server, cast.a.users["head"])
-    head.get_by_role("button", name="Show or hide the menu").click()
+    open_phone_menu(head)
     head.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("unread notification")).click()
     expect(head.get_by_role("heading", level=1)).to_have_text("Notifications")
     assert_accessible(head)
