@@ -448,3 +448,31 @@ def staff_agreement_status(school: School, agreement: ConsentType) -> list[Staff
         .order_by("last_name", "first_name")
     )
     return [StaffAgreementRow(member, member.accepted_at) for member in staff]
+
+
+@dataclass(frozen=True)
+class PupilAgreementAnswer:
+    agreed: bool
+    signed_on: date
+    withdrawn_on: date | None
+
+
+def pupil_agreement_answers(school: School, pupil_ids, on: date) -> dict | None:
+    """
+    Each pupil's answer in force on `on` to the school's pupils' acceptable-use agreement, by pupil id (pupils with
+    no answer are left out); None when the school does not use one. Two queries, however many pupils.
+    """
+    in_use = ConsentType.objects.for_school(school).active().filter(kind=ConsentType.Kind.PUPIL_AUP).exists()
+    if not in_use:
+        return None
+    answers = (
+        ConsentAnswer.objects.for_school(school)
+        .current(on)
+        .filter(pupil_id__in=pupil_ids, consent_type__kind=ConsentType.Kind.PUPIL_AUP, consent_type__is_active=True)
+        .order_by()
+        .values_list("pupil_id", "agreed", "withdrawn_on", "signed_on")
+    )
+    return {
+        pupil_id: PupilAgreementAnswer(agreed=agreed, signed_on=signed_on, withdrawn_on=withdrawn_on)
+        for pupil_id, agreed, withdrawn_on, signed_on in answers
+    }

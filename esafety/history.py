@@ -4,7 +4,7 @@ who changed what, when, from what to what, in words a school would use.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from django.db import models
 from django.utils.text import capfirst
@@ -38,6 +38,8 @@ def _display(model_field, value, related_names) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y %H:%M" if isinstance(value, datetime) else "%d/%m/%Y")
     return str(value)
@@ -63,7 +65,11 @@ def history_for(obj, *, hidden_fields=(), limit: int = 50) -> list[HistoryEntry]
         deltas = []
         reason = record.history_change_reason or ""
         if older is not None and record.history_type == "~":
-            changed = [c for c in record.diff_against(older).changes if c.field in fields and c.field != "id"]
+            # Concrete fields only: comparing many-to-many fields would read them again for every entry.
+            m2m = [f.name for f in older._history_m2m_fields]
+            changed = [
+                c for c in record.diff_against(older, excluded_fields=m2m).changes if c.field in fields and c.field != "id"
+            ]
             deltas = [c for c in changed if c.field not in skip]
             if hidden_fields and len(deltas) < len(changed):
                 if not deltas:

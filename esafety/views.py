@@ -21,6 +21,7 @@ from esafety.home import panels_for
 from esafety.listing import page_of, query_without_page
 from esafety.models import AccessLogEntry
 from esafety.notifications import notification_mark_read, notifications_mark_all_read
+from esafety.pupil_page import sections_for
 from esafety.roles import Capability
 from esafety.second_factor import restricted_record_opened
 from esafety.selectors import (
@@ -96,6 +97,7 @@ def pupil_detail(request, pupil_id):
             "may_flag": may_flag,
             "flag_form": AdditionalNeedsForm(instance=pupil) if may_flag else None,
             "history": history_for(pupil, hidden_fields=hidden),
+            "sections": sections_for(request, pupil),
         },
     )
 
