@@ -69,13 +69,59 @@ class Capability(models.TextChoices):
         "Read the filter change log, review the logs and write the yearly filtering and monitoring review",
     )
     READ_FILTERING_REVIEW = "read_filtering_review", "Read the yearly filtering and monitoring review"
+    # Devices
+    RECORD_PHONES = "record_phones", "Record the phones a form hands in each morning and collects at the end of the day"
+    MANAGE_PHONE_EXCEPTIONS = (
+        "manage_phone_exceptions",
+        "Agree and review which pupils may keep their phone (young carers, medical needs)",
+    )
+    SET_UP_DEVICES = (
+        "set_up_devices",
+        "Choose the forms on the phone register, the end of the day and how long confiscated devices may be held",
+    )
+    CONFISCATE_DEVICE = "confiscate_device", "Record a device taken from a pupil or found, and follow those they took"
+    HOLD_CONFISCATIONS = (
+        "hold_confiscations",
+        "See every confiscated device, record where it is kept and return it to the pupil or a parent/carer",
+    )
+    SEARCH_DEVICES = (
+        "search_devices",
+        "Record a search of a confiscated device, hand it to the police, and flag or unflag it as evidence (DSL)",
+    )
+    LIFT_EVIDENCE_FLAG = (
+        "lift_evidence_flag",
+        "Lift the evidence flag of a confiscated device, so that it may be returned or disposed of (DSL)",
+    )
+    LEND_DEVICES = "lend_devices", "Keep the register of school devices, import it, lend devices and take them back"
+    ASK_PERSONAL_EQUIPMENT = (
+        "ask_personal_equipment",
+        "Ask to use personal equipment with pupils, see their school devices, report one lost or stolen",
+    )
+    DECIDE_PERSONAL_EQUIPMENT = "decide_personal_equipment", "Approve or decline the use of personal equipment"
+    ASSESS_DATA_BREACH = "assess_data_breach", "Hear of lost devices that may be a personal-data breach and record the assessment"
+    KEEP_ACCESS_REGISTER = (
+        "keep_access_register",
+        "Keep the register of internet accounts and sign off the yearly review of access rights",
+    )
+    READ_ACCESS_REGISTER = "read_access_register", "Read the register of internet accounts and its reviews"
 
 
 C = Capability
 
 # What every member of staff may do, whatever else their role adds.
 EVERY_STAFF_MEMBER = frozenset(
-    {C.VIEW_PUPILS, C.VIEW_STAFF, C.LOG_INCIDENT, C.CHECK_CONSENT, C.REQUEST_FILTER_EXCEPTION, C.REPORT_UNSUITABLE_SITE}
+    {
+        C.VIEW_PUPILS,
+        C.VIEW_STAFF,
+        C.LOG_INCIDENT,
+        C.CHECK_CONSENT,
+        C.REQUEST_FILTER_EXCEPTION,
+        C.REPORT_UNSUITABLE_SITE,
+        # Tutors, and whoever covers a form, keep its phone register; anyone may take a phone in class.
+        C.RECORD_PHONES,
+        C.CONFISCATE_DEVICE,
+        C.ASK_PERSONAL_EQUIPMENT,
+    }
 )
 # Those who keep the filtering logs under review (and so read the whole register of requests), and read the yearly
 # review.
@@ -94,6 +140,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.SET_UP_INCIDENTS,
         C.HANDLE_SITE_REPORTS,
         C.DECIDE_FILTER_EXCEPTION,
+        C.MANAGE_PHONE_EXCEPTIONS,
+        C.HOLD_CONFISCATIONS,
+        C.SEARCH_DEVICES,
+        C.LIFT_EVIDENCE_FLAG,
+        C.ASSESS_DATA_BREACH,
     },
     # Allegations about staff go to the head, not the DSL team.
     Role.HEAD: EVERY_STAFF_MEMBER
@@ -112,12 +163,40 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.DECIDE_FILTER_EXCEPTION,
         C.SIGN_OFF_FILTER_EXCEPTION,
         C.HANDLE_SITE_REPORTS,
+        C.MANAGE_PHONE_EXCEPTIONS,
+        C.SET_UP_DEVICES,
+        C.HOLD_CONFISCATIONS,
+        C.SEARCH_DEVICES,
+        C.DECIDE_PERSONAL_EQUIPMENT,
+        C.ASSESS_DATA_BREACH,
+        C.READ_ACCESS_REGISTER,
     }
     | FILTERING_REVIEWERS,
     # The IT manager runs the accounts and the web filter.
-    Role.IT: EVERY_STAFF_MEMBER | FILTERING_REVIEWERS | {C.RESET_SECOND_FACTOR, C.DECIDE_FILTER_EXCEPTION, C.RUN_WEB_FILTER},
+    Role.IT: EVERY_STAFF_MEMBER
+    | FILTERING_REVIEWERS
+    | {
+        C.RESET_SECOND_FACTOR,
+        C.DECIDE_FILTER_EXCEPTION,
+        C.RUN_WEB_FILTER,
+        C.LEND_DEVICES,
+        C.SET_UP_DEVICES,
+        C.KEEP_ACCESS_REGISTER,
+        C.READ_ACCESS_REGISTER,
+    },
     # The office keeps the school's calendar; the head agrees it.
-    Role.OFFICE: EVERY_STAFF_MEMBER | {C.EXPORT_PEOPLE, C.IMPORT_MIS, C.RECORD_CONSENT, C.SET_UP_CONSENT, C.MANAGE_TERM_DATES},
+    # The office keeps confiscated phones until they go home, and lends the school's devices.
+    Role.OFFICE: EVERY_STAFF_MEMBER
+    | {
+        C.EXPORT_PEOPLE,
+        C.IMPORT_MIS,
+        C.RECORD_CONSENT,
+        C.SET_UP_CONSENT,
+        C.MANAGE_TERM_DATES,
+        C.SET_UP_DEVICES,
+        C.HOLD_CONFISCATIONS,
+        C.LEND_DEVICES,
+    },
     # Governors read anonymised reports only: no names of pupils or staff.
     Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE, C.READ_FILTERING_REVIEW}),
     Role.LEAD: EVERY_STAFF_MEMBER

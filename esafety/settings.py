@@ -365,6 +365,14 @@ CELERY_BEAT_SCHEDULE = {
     # than a school day, IT and requesters of exceptions closing tomorrow, and IT of ended ones not yet
     # removed from the filter (per school).
     "filtering-daily": {"task": "filtering.tasks.filtering_daily_all", "schedule": crontab(hour=7, minute=5)},
+    # The phone register's end of the day: every quarter of an hour in the afternoon and evening, each school's
+    # task lists, once a school day and only after the school's own end-of-day time, the phones not collected,
+    # to the office and the tutors (per school).
+    "phones-end-of-day": {"task": "devices.tasks.phones_end_of_day_all", "schedule": crontab(hour="12-20", minute="*/15")},
+    # Devices, before school starts: phone exceptions due for review, overdue loans of school devices, images
+    # from personal equipment not yet confirmed moved and deleted (escalated to the head teacher once past the
+    # deadline), and the yearly review of access rights when it is due (per school).
+    "devices-daily": {"task": "devices.tasks.devices_daily_all", "schedule": crontab(hour=7, minute=10)},
 }
 
 # --- Forms and messages ----------------------------------------------------

@@ -39,6 +39,7 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("consents/", include("consents.urls")),
     path("filtering/", include("filtering.urls")),
+    path("devices/", include("devices.urls")),
     path("incidents/", include("incidents.urls")),
     path("terms/", include("esafety.terms.urls")),
     # Accounts

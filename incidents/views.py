@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST
 
+from devices.selectors.custody import confiscations_of_incident
 from esafety.access import capability_required
 from esafety.audit import access_log_for, access_log_write
 from esafety.history import history_for
@@ -195,6 +196,8 @@ def _detail_context(request, incident, **forms):
         "history": history_for(incident),
         "today": timezone.localdate(),
         "may_export": request.access.can(Capability.EXPORT_INCIDENTS) and handling,
+        # The devices recorded from it that the reader may open; None for those who record none.
+        "confiscations": confiscations_of_incident(request.access, incident),
     }
     if handling:
         earlier = selectors.earlier_incidents(incident, request.user)

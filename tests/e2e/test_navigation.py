@@ -14,8 +14,19 @@ from tests.e2e.conftest import assert_accessible, log_in
 
 # What each of school A's people finds in the menu besides the bell, in menu order (esafety.menu).
 MENU = {
-    "teacher": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Log an incident"],
-    "dsl": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Access log", "Log an incident"],
+    "teacher": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Devices", "Log an incident"],
+    "dsl": [
+        "Home",
+        "Incidents",
+        "Pupils",
+        "Forms",
+        "Staff",
+        "Photo check",
+        "Web filter",
+        "Devices",
+        "Access log",
+        "Log an incident",
+    ],
     "head": [
         "Home",
         "Incidents",
@@ -26,10 +37,11 @@ MENU = {
         "Consents",
         "Consent coverage",
         "Web filter",
+        "Devices",
         "Access log",
         "Log an incident",
     ],
-    "it": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Log an incident"],
+    "it": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Devices", "Log an incident"],
     "office": [
         "Home",
         "Incidents",
@@ -39,6 +51,7 @@ MENU = {
         "Photo check",
         "Consents",
         "Web filter",
+        "Devices",
         "MIS import",
         "Log an incident",
     ],
@@ -54,6 +67,7 @@ MENU = {
         "Consents",
         "Consent coverage",
         "Web filter",
+        "Devices",
         "Log an incident",
     ],
     "trust": ["Home", "Pupils", "Forms", "Staff", "Consent coverage", "Access log"],
@@ -73,6 +87,7 @@ SECTION_NEEDS = {
     "Consent coverage": (C.VIEW_CONSENT_COVERAGE,),
     "Web filter": (C.REQUEST_FILTER_EXCEPTION,),
     "Filtering review": (C.READ_FILTERING_REVIEW,),
+    "Devices": (C.RECORD_PHONES,),
     "MIS import": (C.IMPORT_MIS,),
     "Access log": (C.VIEW_ACCESS_LOG,),
     "Log an incident": (C.LOG_INCIDENT,),
@@ -139,6 +154,9 @@ def test_each_role_sees_its_own_menu_and_every_page_it_opens_is_accessible(who, 
         assert_accessible(page)
     if "Filtering review" in expected:
         open_section(page, "Filtering review", "Yearly filtering and monitoring reviews")
+        assert_accessible(page)
+    if "Devices" in expected:
+        open_section(page, "Devices", "Phone register")
         assert_accessible(page)
     if "MIS import" in expected:
         open_section(page, "MIS import", "Import from the MIS")

@@ -30,22 +30,45 @@ FILTER_PANEL = 1 + 3
 # Site reports waiting for a decision (DSL, e-safety lead, head) or to be blocked (IT): one count each; the head's
 # count of filter changes waiting for their agreement.
 SITE_REPORTS, CHANGES_TO_AGREE = 1, 1
+# Devices (devices/home/): every member of staff's own images from personal equipment still to confirm, and the head's
+# requests to decide; a tutor's forms on the phone register today (their forms, the calendar in two, the day's
+# counts); the office's phones not collected (the settings, a count); the DSL's and head's phone exceptions due for
+# review; devices confiscated and held too long (the settings, the calendar in two, a count); IT's and the office's
+# overdue loans and leavers holding devices; the DSL's and head's lost devices whose breach is to be assessed; IT's
+# review of access rights (the last review, the settings, leavers' accounts ended since).
+OWN_EQUIPMENT, EQUIPMENT_TO_DECIDE = 1, 1
+TUTOR_PHONES, PHONES_NOT_COLLECTED, PHONE_REVIEWS = 4, 2, 1
+CONFISCATIONS_HELD, LOANS_PANEL, BREACHES_TO_ASSESS, ACCESS_REVIEW_DUE = 4, 2, 1, 3
+DSL_DEVICES = OWN_EQUIPMENT + PHONE_REVIEWS + CONFISCATIONS_HELD + BREACHES_TO_ASSESS
+HEAD_DEVICES = DSL_DEVICES + EQUIPMENT_TO_DECIDE
 PAGES = [
-    ("teacher", "home", None, 7 + 3 + LOG_PANEL),  # unread notifications; pupils and staff on roll
+    ("teacher", "home", None, 7 + 3 + LOG_PANEL + OWN_EQUIPMENT + TUTOR_PHONES),  # unread notifications; pupils and staff on roll
     (
         "dsl",
         "home",
         None,
-        7 + 5 + LOG_PANEL + TRIAGE_PANEL + SITE_REPORTS,
+        7 + 5 + LOG_PANEL + TRIAGE_PANEL + SITE_REPORTS + DSL_DEVICES,
     ),  # … and pupils with additional needs, recent access log
-    ("head", "home", None, 7 + 5 + LOG_PANEL + TRIAGE_PANEL + FILTER_PANEL + SITE_REPORTS + CHANGES_TO_AGREE),
-    ("office", "home", None, 7 + 4 + LOG_PANEL + CONSENT_PANEL),  # … and imports in progress
-    ("it", "home", None, 7 + 3 + LOG_PANEL + FILTER_PANEL + SITE_REPORTS),
+    (
+        "head",
+        "home",
+        None,
+        7 + 5 + LOG_PANEL + TRIAGE_PANEL + FILTER_PANEL + SITE_REPORTS + CHANGES_TO_AGREE + HEAD_DEVICES,
+    ),
+    # … and imports in progress
+    (
+        "office",
+        "home",
+        None,
+        7 + 4 + LOG_PANEL + CONSENT_PANEL + OWN_EQUIPMENT + PHONES_NOT_COLLECTED + CONFISCATIONS_HELD + LOANS_PANEL,
+    ),
+    ("it", "home", None, 7 + 3 + LOG_PANEL + FILTER_PANEL + SITE_REPORTS + OWN_EQUIPMENT + LOANS_PANEL + ACCESS_REVIEW_DUE),
     ("governor", "home", None, 7 + 1),  # unread notifications only
-    ("lead", "home", None, 7 + 3 + LOG_PANEL + SITE_REPORTS),
+    ("lead", "home", None, 7 + 3 + LOG_PANEL + SITE_REPORTS + OWN_EQUIPMENT),
     ("trust", "home", None, 7 + 6),  # … and the trust's schools (one more query for them)
     ("teacher", "pupil_list", None, 7 + 4),  # year groups and forms for the filters, count, page
-    ("dsl", "pupil_detail", lambda c: {"pupil_id": c.a.pupil.pk}, 7 + 3),  # pupil, contacts, history
+    # pupil, contacts, history; the phone register's last days (two), devices confiscated from them (one)
+    ("dsl", "pupil_detail", lambda c: {"pupil_id": c.a.pupil.pk}, 7 + 3 + 2 + 1),
     ("teacher", "form_list", None, 7 + 1),
     ("teacher", "form_detail", lambda c: {"form_id": c.a.form.pk}, 7 + 3),  # form, pupils, history
     ("teacher", "staff_list", None, 7 + 2),  # count, page
@@ -56,6 +79,8 @@ PAGES = [
     ("head", "access_log", None, 7 + 2),
     # count, page, the page's sites and groups; the filter form's groups and requesters
     ("head", "filtering:request_list", None, 7 + 6),
+    # count, page, the page's open loans; the filter form's sets
+    ("it", "devices:device_list", None, 7 + 4),
 ]
 
 

@@ -46,8 +46,9 @@ def grow(cast, n):
         # 7 for the page shell, then: the incident with its people; checklist, actions, evidence, events;
         # history; the matrix proposals (settings, earlier incidents counted once for the page, repeat row,
         # actions, owners);
-        # the handlers and owners lists; the access-log write and the "who has looked" list.
-        ("dsl", "incident_detail", 7 + 21),
+        # the handlers and owners lists; the access-log write and the "who has looked" list; the devices
+        # confiscated in the incident.
+        ("dsl", "incident_detail", 7 + 22),
         ("teacher", "incident_log", 7 + 4),  # settings, draft, categories (for the list, and for the image warning)
     ],
 )
