@@ -53,6 +53,7 @@ MODULES = [
     "bench.consents:pages",
     "bench.incidents",
     "bench.filtering",
+    "bench.devices",
     # After the others, on all their data: the app's lists beside the admin's, then gunicorn.
     "bench.admin_compare",
     "bench.throughput",
