@@ -189,8 +189,12 @@ class AssessmentForm(forms.Form):
     )
     ico_detail = forms.CharField(
         label="The ICO's reference, or why it was not reported",
+        max_length=DeviceLoss._meta.get_field("ico_note").max_length,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Give the ICO's reference, or say why it was not reported."},
+        error_messages={
+            "required": "Give the ICO's reference, or say why it was not reported.",
+            "max_length": "Keep it to %(limit_value)d characters: the ICO's reference, or a line on why not.",
+        },
     )
 
 
