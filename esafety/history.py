@@ -115,5 +115,7 @@ def save_with_history(obj: models.Model, *, actor, reason: str = "") -> None:
     obj.full_clean()
     obj._history_user = actor
     if reason:
-        obj._change_reason = reason
+        # The history's reason is a short line (100 characters in django-simple-history): a longer one is cut.
+        longest = obj.history.model._meta.get_field("history_change_reason").max_length
+        obj._change_reason = reason if longest is None or len(reason) <= longest else reason[: longest - 1] + "…"
     obj.save()

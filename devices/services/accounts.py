@@ -149,7 +149,8 @@ def internet_account_grant(
 
 def _lock(account: InternetAccount) -> InternetAccount:
     """The account read again under a row lock: of two people acting at once, the second sees the first's change."""
-    return InternetAccount.objects.select_for_update().select_related("staff", "pupil").get(pk=account.pk)
+    # Only the account's own row is locked: its holder is joined to it, and may be none (a visitor).
+    return InternetAccount.objects.select_for_update(of=("self",)).select_related("staff", "pupil").get(pk=account.pk)
 
 
 def _ended_words(account: InternetAccount) -> str:

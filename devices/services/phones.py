@@ -597,8 +597,6 @@ def device_settings_save(
         said.append(f"year groups on the phone register: {_names(chosen)}")
     if forms_before != forms_after:
         said.append(f"other forms on the phone register: {_names(sorted(register_forms, key=lambda f: f.name))}")
-    if settings.collection_time != collection_time:
-        said.append(f"end of the day: {collection_time:%H:%M} (was {settings.collection_time:%H:%M})")
     # The lists are set without history rows of their own: the one entry below holds them.
     settings.skip_history_when_saving = True
     try:
