@@ -15,6 +15,7 @@ from devices.models import DeviceSettings, PhoneRecord
 from devices.services.phones import phones_not_collected_notify
 from esafety.models import Notification
 from esafety.scoping import scope
+from policies.services.policies import policy_acknowledge
 from tests import factories as f
 from tests.devices.test_phone_register import SATURDAY, TUESDAY, WEDNESDAY, at, later
 
@@ -45,6 +46,8 @@ def phones(cast):
     year8 = f.make_year_group(school, 8)
     DeviceSettings.objects.get(school=school).register_year_groups.add(year8)
     other_tutor = f.make_staff(school, "Other", "Tutor", mis_id="OT1", user=cast.a.users["lead"])
+    # Read already, so that the lead's pages are not the policies to read (policies.middleware).
+    policy_acknowledge(version=cast.a.policy_version, staff_member=other_tutor, actor=cast.a.users["lead"])
     form8 = f.make_form(school, "8E", year8, tutor=other_tutor)
     ben = f.make_pupil(school, "Ben", "Birch", form=cast.a.form, mis_id="nc1")
     cara = f.make_pupil(school, "Cara", "Cole", form=cast.a.form, mis_id="nc2")

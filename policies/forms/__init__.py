@@ -1,0 +1,1 @@
+"""The forms of policies and training, one module per area (policies, training)."""

@@ -1,0 +1,1 @@
+"""The selectors of policies and training, one module per area (policies, training)."""

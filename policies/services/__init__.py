@@ -1,0 +1,1 @@
+"""The services of policies and training, one module per area (policies, training)."""
