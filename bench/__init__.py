@@ -22,6 +22,12 @@ functions of each module listed in `MODULES` and prints one report:
   (Django's test client, DEBUG off), and whether its 95th percentile meets the
   goal of 100 ms, with a count of the pages that do at the end;
 - the MIS import, consents and incidents figures;
+- the governors' report (`bench.reports`): the large school's report built as the
+  background job builds it (seconds for the figures and for the charts and PDF,
+  peak memory, PDF pages and size, queries, which must be the same for the
+  earliest year with records), its pages and PDF; on PostgreSQL, the trust's
+  report for twenty schools, the large school and 19 copies of it made in bulk
+  (`bench.trust_clone`) and rolled back afterwards, with its queries a school;
 - the incident and pupil lists beside Django's admin changelists of the same
   models, on the same data (`bench.admin_compare`): times, rows a page, ratio;
 - requests per second under gunicorn with production settings, over real HTTP
@@ -54,6 +60,7 @@ MODULES = [
     "bench.incidents",
     "bench.filtering",
     "bench.devices",
+    "bench.reports",
     # After the others, on all their data: the app's lists beside the admin's, then gunicorn.
     "bench.admin_compare",
     "bench.throughput",

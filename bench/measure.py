@@ -238,9 +238,9 @@ class QueryCounter:
         return self._wrapper.__exit__(*exc)
 
     def _count(self, execute, sql, params, many, context):
-        if "SAVEPOINT" in sql[:20]:
-            sql = _SAVEPOINT_NAME.sub('"…"', sql)  # a fresh name each time: count them together
-        self.shapes[sql] += 1
+        # A savepoint has a fresh name each time: they are counted together, and each still runs with its own name
+        # (a rollback to it must find it).
+        self.shapes[_SAVEPOINT_NAME.sub('"…"', sql) if "SAVEPOINT" in sql[:25] else sql] += 1
         return execute(sql, params, many, context)
 
 
