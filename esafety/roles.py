@@ -104,6 +104,21 @@ class Capability(models.TextChoices):
         "Keep the register of internet accounts and sign off the yearly review of access rights",
     )
     READ_ACCESS_REGISTER = "read_access_register", "Read the register of internet accounts and its reviews"
+    # Policies and training
+    READ_POLICIES = "read_policies", "Read the school's policies in force and acknowledge those they are asked to read"
+    MANAGE_POLICIES = (
+        "manage_policies",
+        "Keep the register of policies: new versions, approval, review dates, and who has acknowledged them",
+    )
+    VIEW_OWN_TRAINING = "view_own_training", "See their own training records and the training they have due"
+    MANAGE_TRAINING = "manage_training", "Record and import staff training, and see who is due or overdue"
+    # The governors' report
+    READ_GOVERNORS_REPORT = "read_governors_report", "Read the published governors' e-safety report (no names in it)"
+    WRITE_GOVERNORS_REPORT = (
+        "write_governors_report",
+        "Build the governors' report, write its summary, publish it and compare years",
+    )
+    READ_TRUST_REPORT = "read_trust_report", "Read and build the trust's report: every school side by side"
 
 
 C = Capability
@@ -121,6 +136,8 @@ EVERY_STAFF_MEMBER = frozenset(
         C.RECORD_PHONES,
         C.CONFISCATE_DEVICE,
         C.ASK_PERSONAL_EQUIPMENT,
+        C.READ_POLICIES,
+        C.VIEW_OWN_TRAINING,
     }
 )
 # Those who keep the filtering logs under review (and so read the whole register of requests), and read the yearly
@@ -145,6 +162,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.SEARCH_DEVICES,
         C.LIFT_EVIDENCE_FLAG,
         C.ASSESS_DATA_BREACH,
+        C.MANAGE_TRAINING,
+        C.READ_GOVERNORS_REPORT,
     },
     # Allegations about staff go to the head, not the DSL team.
     Role.HEAD: EVERY_STAFF_MEMBER
@@ -170,6 +189,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.DECIDE_PERSONAL_EQUIPMENT,
         C.ASSESS_DATA_BREACH,
         C.READ_ACCESS_REGISTER,
+        C.MANAGE_POLICIES,
+        C.MANAGE_TRAINING,
+        C.READ_GOVERNORS_REPORT,
+        C.WRITE_GOVERNORS_REPORT,
     }
     | FILTERING_REVIEWERS,
     # The IT manager runs the accounts and the web filter.
@@ -198,11 +221,24 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.LEND_DEVICES,
     },
     # Governors read anonymised reports only: no names of pupils or staff.
-    Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE, C.READ_FILTERING_REVIEW}),
+    Role.GOVERNOR: frozenset({C.VIEW_CONSENT_COVERAGE, C.READ_FILTERING_REVIEW, C.READ_GOVERNORS_REPORT}),
+    # The e-safety lead keeps the policies and the training, and writes the governors' report.
     Role.LEAD: EVERY_STAFF_MEMBER
     | FILTERING_REVIEWERS
-    | {C.SET_UP_INCIDENTS, C.SET_UP_CONSENT, C.VIEW_CONSENT_COVERAGE, C.HANDLE_SITE_REPORTS, C.DECIDE_FILTER_EXCEPTION},
-    Role.TRUST: frozenset({C.VIEW_PUPILS, C.VIEW_STAFF, C.VIEW_ACCESS_LOG, C.VIEW_CONSENT_COVERAGE}),
+    | {
+        C.SET_UP_INCIDENTS,
+        C.SET_UP_CONSENT,
+        C.VIEW_CONSENT_COVERAGE,
+        C.HANDLE_SITE_REPORTS,
+        C.DECIDE_FILTER_EXCEPTION,
+        C.MANAGE_POLICIES,
+        C.MANAGE_TRAINING,
+        C.READ_GOVERNORS_REPORT,
+        C.WRITE_GOVERNORS_REPORT,
+    },
+    Role.TRUST: frozenset(
+        {C.VIEW_PUPILS, C.VIEW_STAFF, C.VIEW_ACCESS_LOG, C.VIEW_CONSENT_COVERAGE, C.READ_GOVERNORS_REPORT, C.READ_TRUST_REPORT}
+    ),
     Role.CHAIR: frozenset({C.HANDLE_HEAD_ALLEGATIONS}),
 }
 
@@ -236,6 +272,28 @@ def permissions_table_markdown() -> str:
         "",
         "The Trust role holds its capabilities at every school of its trust. Django superusers use",
         "the admin site (`/admin/`) for set-up only: schools, memberships and look-up lists.",
+        "",
+        "## What governors see",
+        "",
+        "Governors see reports, never records: no page open to them names a pupil or a member of staff",
+        "(`tests/reports/test_governors_reach_no_record.py` walks every URL as a governor). They may open:",
+        "",
+        "- the home page, their notifications, and their own account: password, second factor, sessions;",
+        "- the governors' report once published: `reports:report_list`, `reports:report_detail`, `reports:report_pdf`",
+        "  (and `reports:report_progress`, which says it is published);",
+        "- the yearly filtering and monitoring review once signed off: `filtering:annual_review_list`,",
+        "  `filtering:annual_review_detail`, `filtering:annual_review_pdf`;",
+        "- consent coverage and the staff agreement, as counts: `consents:coverage`, `consents:staff_agreement_list`.",
+        "",
+        "Every other page answers:",
+        "",
+        "- **403 (forbidden)** when the page is of a kind governors may not use at all: pupils, staff, parents,",
+        "  incidents, consent slips and answers, filter requests and changes, devices, policies, training, the",
+        "  access log, set-up pages and the trust's report. The capability is missing, and the answer is the",
+        "  same for every record of that kind, whether it exists or not, so it reveals nothing.",
+        "- **404 (not found)** when the page is of a kind they may use but the record is outside their reach: a",
+        "  governors' report not yet published, a yearly review not yet signed off, a notification sent to",
+        "  someone else, or any record of another school. They may not see it, so its existence is not revealed.",
         "",
     ]
     return "\n".join(lines)

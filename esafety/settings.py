@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "consents",
     "filtering",
     "devices",
+    "policies",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "esafety.middleware.SignInPolicyMiddleware",
     # Staff who have not accepted the current staff agreement are asked to, once they log in.
     "consents.middleware.StaffAgreementMiddleware",
+    # Then the policies staff are asked to read and acknowledge (checked once per session and school).
+    "policies.middleware.PolicyAcknowledgementMiddleware",
     # Last, so that a locked-out login is answered before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -373,6 +377,11 @@ CELERY_BEAT_SCHEDULE = {
     # from personal equipment not yet confirmed moved and deleted (escalated to the head teacher once past the
     # deadline), and the yearly review of access rights when it is due (per school).
     "devices-daily": {"task": "devices.tasks.devices_daily_all", "schedule": crontab(hour=7, minute=10)},
+    # Policy reviews due in two months, one month, one week and today, to each policy's owner; training due or
+    # overdue, to each member of staff (at most weekly).
+    "policies-daily": {"task": "policies.tasks.policies_daily_all", "schedule": crontab(hour=7, minute=15)},
+    # From the first day of an academic year, the draft of last year's governors' report, once; the lead is told.
+    "governors-report-draft": {"task": "reports.tasks.report_draft_last_year_all", "schedule": crontab(hour=6, minute=30)},
 }
 
 # --- Forms and messages ----------------------------------------------------

@@ -40,6 +40,8 @@ urlpatterns = [
     path("consents/", include("consents.urls")),
     path("filtering/", include("filtering.urls")),
     path("devices/", include("devices.urls")),
+    path("policies/", include("policies.urls")),
+    path("governors-report/", include("reports.urls")),
     path("incidents/", include("incidents.urls")),
     path("terms/", include("esafety.terms.urls")),
     # Accounts

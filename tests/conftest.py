@@ -91,7 +91,14 @@ ROLE_USERS = {
 }
 
 # Each app adds its own records to a school's cast: a module with `extend(school_cast, letter)`.
-CAST_EXTENSIONS = ["tests.incidents.cast", "tests.consents.cast", "tests.filtering.cast", "tests.devices.cast"]
+CAST_EXTENSIONS = [
+    "tests.incidents.cast",
+    "tests.consents.cast",
+    "tests.filtering.cast",
+    "tests.devices.cast",
+    "tests.policies.cast",
+    "tests.reports.cast",
+]
 
 
 def _build_school(letter: str, pupil_name: tuple[str, str], trust) -> SchoolCast:

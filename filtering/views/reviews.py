@@ -198,7 +198,9 @@ def _review_context(request, review: AnnualReview, *, form=None, formset=None) -
         "worked_out_at": figures_worked_out_at(review.figures),
         "editing": editing,
         "today": timezone.localdate(),
-        "history": history_for(review),
+        # Governors read the review without names: not who signed it off, nor its history.
+        "show_names": request.access.can(C.REVIEW_FILTERING),
+        "history": history_for(review) if request.access.can(C.REVIEW_FILTERING) else [],
     }
     if editing:
         context.update(
@@ -263,8 +265,8 @@ def annual_review_sign(request, review_id):
 @capability_required(C.READ_FILTERING_REVIEW)
 def annual_review_pdf(request, review_id):
     """
-    The review for the governors. It holds no personal data (no pupils; of the staff only those named as taking
-    part and who signed it off), so it is not written to the access log.
+    The review for the governors. It holds no personal data (no pupils; of the staff only who signed it off, and that
+    only for those who review the filtering), so it is not written to the access log.
     """
     review = selectors.get_annual_review_or_404(request.access, review_id)
     pdf = render_pdf(
@@ -277,6 +279,7 @@ def annual_review_pdf(request, review_id):
             "actions": list(review.actions.all()),
             "sections": figure_sections(review.figures),
             "worked_out_at": figures_worked_out_at(review.figures),
+            "show_names": request.access.can(C.REVIEW_FILTERING),
         },
     )
     return pdf_response(pdf, f"filtering-review-{year_label(review.start_year).replace('/', '-')}.pdf")

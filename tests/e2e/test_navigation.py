@@ -14,7 +14,18 @@ from tests.e2e.conftest import assert_accessible, log_in
 
 # What each of school A's people finds in the menu besides the bell, in menu order (esafety.menu).
 MENU = {
-    "teacher": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Devices", "Log an incident"],
+    "teacher": [
+        "Home",
+        "Incidents",
+        "Pupils",
+        "Forms",
+        "Staff",
+        "Photo check",
+        "Web filter",
+        "Devices",
+        "Policies",
+        "Log an incident",
+    ],
     "dsl": [
         "Home",
         "Incidents",
@@ -24,6 +35,8 @@ MENU = {
         "Photo check",
         "Web filter",
         "Devices",
+        "Policies",
+        "Governors' report",
         "Access log",
         "Log an incident",
     ],
@@ -38,10 +51,23 @@ MENU = {
         "Consent coverage",
         "Web filter",
         "Devices",
+        "Policies",
+        "Governors' report",
         "Access log",
         "Log an incident",
     ],
-    "it": ["Home", "Incidents", "Pupils", "Forms", "Staff", "Photo check", "Web filter", "Devices", "Log an incident"],
+    "it": [
+        "Home",
+        "Incidents",
+        "Pupils",
+        "Forms",
+        "Staff",
+        "Photo check",
+        "Web filter",
+        "Devices",
+        "Policies",
+        "Log an incident",
+    ],
     "office": [
         "Home",
         "Incidents",
@@ -52,11 +78,12 @@ MENU = {
         "Consents",
         "Web filter",
         "Devices",
+        "Policies",
         "MIS import",
         "Log an incident",
     ],
-    # Anonymised figures and the signed yearly filtering review only: no names of pupils or staff.
-    "governor": ["Home", "Consent coverage", "Filtering review"],
+    # Anonymised figures, the signed yearly filtering review and the governors' report only: no names of pupils or staff.
+    "governor": ["Home", "Consent coverage", "Filtering review", "Governors' report"],
     "lead": [
         "Home",
         "Incidents",
@@ -68,9 +95,11 @@ MENU = {
         "Consent coverage",
         "Web filter",
         "Devices",
+        "Policies",
+        "Governors' report",
         "Log an incident",
     ],
-    "trust": ["Home", "Pupils", "Forms", "Staff", "Consent coverage", "Access log"],
+    "trust": ["Home", "Pupils", "Forms", "Staff", "Consent coverage", "Governors' report", "Access log"],
     "chair": ["Home", "Incidents"],  # allegations about the head teacher, nothing else
 }
 C = Capability
@@ -88,6 +117,8 @@ SECTION_NEEDS = {
     "Web filter": (C.REQUEST_FILTER_EXCEPTION,),
     "Filtering review": (C.READ_FILTERING_REVIEW,),
     "Devices": (C.RECORD_PHONES,),
+    "Policies": (C.READ_POLICIES,),
+    "Governors' report": (C.READ_GOVERNORS_REPORT,),
     "MIS import": (C.IMPORT_MIS,),
     "Access log": (C.VIEW_ACCESS_LOG,),
     "Log an incident": (C.LOG_INCIDENT,),
@@ -157,6 +188,13 @@ def test_each_role_sees_its_own_menu_and_every_page_it_opens_is_accessible(who, 
         assert_accessible(page)
     if "Devices" in expected:
         open_section(page, "Devices", "Phone register")
+        assert_accessible(page)
+    if "Policies" in expected:
+        manages = Capability.MANAGE_POLICIES in ROLE_CAPABILITIES[ROLE_OF[who]]
+        open_section(page, "Policies", "Register of policies" if manages else "The school's policies")
+        assert_accessible(page)
+    if "Governors' report" in expected:
+        open_section(page, "Governors' report", "Governors' e-safety report")
         assert_accessible(page)
     if "MIS import" in expected:
         open_section(page, "MIS import", "Import from the MIS")

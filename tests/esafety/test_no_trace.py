@@ -482,7 +482,9 @@ def _walk(walkers, base_urls, planted: Planted, plan: dict | None, replay=lambda
         while index < len(urls):
             url = urls[index]
             index += 1
-            response = client.get(url)
+            # A redirect is followed, as the browser would: a message it leaves (e.g. "This version has no file") shows on
+            # the page it leads to, not on whichever URL the walk asks for next, which differs between the worlds.
+            response = client.get(url, follow=True)
             text = _normalised(_text(response))
             seen.texts[(label, url)] = text
             seen.status[(label, url)] = response.status_code

@@ -41,31 +41,83 @@ TUTOR_PHONES, PHONES_NOT_COLLECTED, PHONE_REVIEWS = 4, 2, 1
 CONFISCATIONS_HELD, LOANS_PANEL, BREACHES_TO_ASSESS, ACCESS_REVIEW_DUE = 4, 2, 1, 3
 DSL_DEVICES = OWN_EQUIPMENT + PHONE_REVIEWS + CONFISCATIONS_HELD + BREACHES_TO_ASSESS
 HEAD_DEVICES = DSL_DEVICES + EQUIPMENT_TO_DECIDE
+# Policies and training (policies/home/): every member of staff's policies to read and their own training due; the
+# head's and the e-safety lead's policy reviews overdue or due within a month; the training due or overdue across the
+# staff (DSL, head, lead). One count each.
+POLICIES_TO_READ, OWN_TRAINING, POLICY_REVIEWS, STAFF_TRAINING = 1, 1, 1, 1
+EVERY_STAFF_MEMBER = POLICIES_TO_READ + OWN_TRAINING
+# The governors' report (reports/home.py): the report published last, or, for those who write it, where last year's
+# stands (governors, DSL, head, lead, trust). The trust's schools at a glance (reports/home_trust.py): the trust's
+# schools, their open incidents, overdue reviews and open filter exceptions, the schools' thresholds, the latest
+# trust report.
+GOVERNORS_REPORT, TRUST_AT_A_GLANCE = 1, 5
 PAGES = [
-    ("teacher", "home", None, 7 + 3 + LOG_PANEL + OWN_EQUIPMENT + TUTOR_PHONES),  # unread notifications; pupils and staff on roll
+    (
+        "teacher",
+        "home",
+        None,
+        7 + 3 + LOG_PANEL + OWN_EQUIPMENT + TUTOR_PHONES + EVERY_STAFF_MEMBER,
+    ),  # unread notifications; pupils and staff on roll
     (
         "dsl",
         "home",
         None,
-        7 + 5 + LOG_PANEL + TRIAGE_PANEL + SITE_REPORTS + DSL_DEVICES,
+        7 + 5 + LOG_PANEL + TRIAGE_PANEL + SITE_REPORTS + DSL_DEVICES + EVERY_STAFF_MEMBER + STAFF_TRAINING + GOVERNORS_REPORT,
     ),  # … and pupils with additional needs, recent access log
     (
         "head",
         "home",
         None,
-        7 + 5 + LOG_PANEL + TRIAGE_PANEL + FILTER_PANEL + SITE_REPORTS + CHANGES_TO_AGREE + HEAD_DEVICES,
+        7
+        + 5
+        + LOG_PANEL
+        + TRIAGE_PANEL
+        + FILTER_PANEL
+        + SITE_REPORTS
+        + CHANGES_TO_AGREE
+        + HEAD_DEVICES
+        + EVERY_STAFF_MEMBER
+        + POLICY_REVIEWS
+        + STAFF_TRAINING
+        + GOVERNORS_REPORT,
     ),
     # … and imports in progress
     (
         "office",
         "home",
         None,
-        7 + 4 + LOG_PANEL + CONSENT_PANEL + OWN_EQUIPMENT + PHONES_NOT_COLLECTED + CONFISCATIONS_HELD + LOANS_PANEL,
+        7
+        + 4
+        + LOG_PANEL
+        + CONSENT_PANEL
+        + OWN_EQUIPMENT
+        + PHONES_NOT_COLLECTED
+        + CONFISCATIONS_HELD
+        + LOANS_PANEL
+        + EVERY_STAFF_MEMBER,
     ),
-    ("it", "home", None, 7 + 3 + LOG_PANEL + FILTER_PANEL + SITE_REPORTS + OWN_EQUIPMENT + LOANS_PANEL + ACCESS_REVIEW_DUE),
-    ("governor", "home", None, 7 + 1),  # unread notifications only
-    ("lead", "home", None, 7 + 3 + LOG_PANEL + SITE_REPORTS + OWN_EQUIPMENT),
-    ("trust", "home", None, 7 + 6),  # … and the trust's schools (one more query for them)
+    (
+        "it",
+        "home",
+        None,
+        7 + 3 + LOG_PANEL + FILTER_PANEL + SITE_REPORTS + OWN_EQUIPMENT + LOANS_PANEL + ACCESS_REVIEW_DUE + EVERY_STAFF_MEMBER,
+    ),
+    ("governor", "home", None, 7 + 1 + GOVERNORS_REPORT),  # unread notifications
+    (
+        "lead",
+        "home",
+        None,
+        7
+        + 3
+        + LOG_PANEL
+        + SITE_REPORTS
+        + OWN_EQUIPMENT
+        + EVERY_STAFF_MEMBER
+        + POLICY_REVIEWS
+        + STAFF_TRAINING
+        + GOVERNORS_REPORT,
+    ),
+    ("trust", "home", None, 7 + 6 + GOVERNORS_REPORT + TRUST_AT_A_GLANCE),  # … and the trust's schools (one more query)
     ("teacher", "pupil_list", None, 7 + 4),  # year groups and forms for the filters, count, page
     # pupil, contacts, history; the phone register's last days (two), devices confiscated from them (one)
     ("dsl", "pupil_detail", lambda c: {"pupil_id": c.a.pupil.pk}, 7 + 3 + 2 + 1),
