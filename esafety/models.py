@@ -465,7 +465,7 @@ class AccessLogEntry(models.Model):
     objects = SchoolScopedManager(AccessLogQuerySet)
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-at", "-pk"]  # the newest first; entries of the same moment in the order they were written
         verbose_name = "access log entry"
         verbose_name_plural = "access log"
         indexes = [
