@@ -208,7 +208,7 @@ class PolicyAcknowledgement(models.Model):
 
 
 class TrainingRecordQuerySet(SchoolScopedQuerySet):
-    pass
+    """Training records of the school in scope (the reads are in policies.selectors.training)."""
 
 
 class TrainingRecord(models.Model):
