@@ -1,28 +1,24 @@
 """
 Reading the school's asset register from a CSV file, as an asset-management system (Snipe-IT and the like) or a
-spreadsheet exports it: the columns read, and every row checked and compared with the register. The CSV reading and
-the per-row errors are those of the MIS import (`esafety.mis_import.parsing`, `esafety.mis_import.rows`).
+spreadsheet exports it: the columns read, and every row checked and compared with the register. The upload, its reading and the per-row errors
+are shared with the other CSV imports (`esafety.csv_upload`).
 
 Nothing here writes: `devices.services.loans.school_devices_import` reads the file again, inside its transaction,
 and saves every row or none.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from django import forms
 from django.utils.text import capfirst
 
 from devices.models import SchoolDevice
-from esafety.mis_import.parsing import Column, ImportFileError, RowError, normalise, template_csv
+from esafety import csv_upload
+from esafety.mis_import.parsing import Column, RowError, normalise
 from esafety.mis_import.rows import RowForm, yes_no
 from esafety.models import School
 
 Kind = SchoolDevice.Kind
-# Devices in one file at most: a school's whole register fits many times over.
-MAX_ROWS = 5000
-MAX_BYTES = 1024 * 1024
 
 COLUMNS: tuple[Column, ...] = (
     Column(
@@ -68,7 +64,15 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("notes", "Notes", aliases=("Note", "Comments"), example="Staff laptop, English department"),
 )
-FIELDS = tuple(column.key for column in COLUMNS)
+# Devices in one file at most (5,000): a school's whole register fits many times over.
+FORMAT = csv_upload.CsvFormat(
+    columns=COLUMNS,
+    holds="devices",
+    each="device",
+    save_as="Export the register as CSV (comma separated).",
+    template_name="school-devices-template.csv",
+)
+FIELDS = FORMAT.fields
 
 # The words an asset register uses for a kind of device, as `normalise` leaves them.
 KIND_WORDS = {
@@ -131,15 +135,6 @@ class DeviceRow(RowForm):
         return self._yes_no("holds_pupil_data")
 
 
-def _message(form_field: forms.Field, message: str) -> str:
-    """Django's words for a bad value, as a sentence about the column ("Asset Tag is too long…")."""
-    if message == "This field is required.":
-        return "is empty, and it is needed."
-    if message.startswith("Ensure this value has at most"):
-        return f"is too long: at most {form_field.max_length} characters."
-    return message
-
-
 @dataclass
 class PlannedRow:
     """A row without errors, and what it will do to the register."""
@@ -161,11 +156,8 @@ class PlannedRow:
 
 
 @dataclass
-class CheckedFile:
-    columns: list[str]  # the file's headers that were read
-    ignored: list[str]  # the file's other headers
-    rows: list[PlannedRow]
-    errors: list[RowError]
+class CheckedFile(csv_upload.CheckedFile):
+    rows: list[PlannedRow] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for row in self.rows if row.outcome == outcome)
@@ -182,54 +174,6 @@ class CheckedFile:
     def unchanged(self) -> int:
         return self.count("unchanged")
 
-    @property
-    def error_lines(self) -> int:
-        return len({error.row for error in self.errors})
-
-
-def decode(data: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (with or without the mark Excel adds), else Windows-1252."""
-    if b"\x00" in data[:2048]:
-        raise ImportFileError("This does not look like a CSV file. Export the register as CSV (comma separated).")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _read(text: str) -> tuple[dict[str, str], list[str], list[tuple[int, dict[str, str]]]]:
-    """The file's columns matched to ours, its other headers, and its rows (with their line numbers)."""
-    sample = text[:4096]
-    dialect = csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    headers = [h.strip() for h in (reader.fieldnames or []) if h is not None]
-    if not headers:
-        raise ImportFileError("The file is empty: it needs a header row with the column names, then one row per device.")
-    by_name = {normalise(h): h for h in headers}
-    mapping = {}
-    for column in COLUMNS:
-        found = next((by_name[name] for name in column.names() if name in by_name), None)
-        if found:
-            mapping[column.key] = found
-    missing = [column.header for column in COLUMNS if column.required and column.key not in mapping]
-    if missing:
-        raise ImportFileError(
-            f"This file has no {' or '.join(missing)} column, which {'are' if len(missing) > 1 else 'is'} needed. "
-            f"The columns found were: {', '.join(headers[:12])}{'…' if len(headers) > 12 else ''}. "
-            "Download the template to see the columns we read."
-        )
-    rows = []
-    for index, raw in enumerate(reader):
-        if raw is None or not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
-            continue  # a blank line, e.g. at the end of an Excel export
-        rows.append((index + 2, {key: (raw.get(header) or "").strip() for key, header in mapping.items()}))
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS:,} devices. Split it into smaller files.")
-    if not rows:
-        raise ImportFileError("The file has a header row but no devices under it.")
-    ignored = [h for h in headers if h not in mapping.values()]
-    return mapping, ignored, rows
-
 
 def _label(name: str) -> str:
     return str(capfirst(SchoolDevice._meta.get_field(name).verbose_name))
@@ -241,8 +185,8 @@ def check_file(school: School, text: str, *, lock: bool = False) -> CheckedFile:
     or `ImportFileError` saying why the file cannot be used. `lock`: the register's rows are read under a row lock,
     for the import itself.
     """
-    mapping, ignored, raw_rows = _read(text)
-    headers = {column.key: mapping.get(column.key, column.header) for column in COLUMNS}
+    parsed = FORMAT.read(text)
+    mapping, headers = parsed.mapping, FORMAT.headers(parsed)
     present = [name for name in FIELDS if name in mapping]
     devices = SchoolDevice.objects.for_school(school).order_by("asset_tag")
     if lock:
@@ -253,14 +197,10 @@ def check_file(school: School, text: str, *, lock: bool = False) -> CheckedFile:
         folded.setdefault(device.asset_tag.lower(), device)
     seen: dict[str, int] = {}
     planned, errors = [], []
-    for line, values in raw_rows:
+    for line, values in parsed.numbered_rows():
         form = DeviceRow({name: values.get(name, "") for name in FIELDS}, None)
-        row_errors = []
         if not form.is_valid():
-            for name, messages in form.errors.items():
-                for message in messages:
-                    row_errors.append(RowError(line, headers.get(name, "(row)"), _message(form.fields.get(name), message)))
-            errors.extend(row_errors)
+            errors.extend(csv_upload.row_errors(form, line, headers))
             continue
         data = form.cleaned_data
         tag = data["asset_tag"]
@@ -288,9 +228,4 @@ def check_file(school: School, text: str, *, lock: bool = False) -> CheckedFile:
         if device is not None:
             row.changes = [_label(name) for name, value in after.items() if getattr(device, name) != value]
         planned.append(row)
-    return CheckedFile(columns=[mapping[name] for name in present], ignored=ignored, rows=planned, errors=errors)
-
-
-def template() -> str:
-    """A CSV file with our column names and one example row, offered for download."""
-    return template_csv(COLUMNS)
+    return CheckedFile(columns=[mapping[name] for name in present], ignored=parsed.ignored, rows=planned, errors=errors)

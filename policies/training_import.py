@@ -1,28 +1,24 @@
 """
 Reading past training records from a CSV file, as a spreadsheet or a training provider's report exports them: the
 columns read, and every row checked against the school's staff and its records. The CSV reading and the per-row
-errors are those of the MIS import (`esafety.mis_import.parsing`, `esafety.mis_import.rows`).
+errors are shared with the other CSV imports (`esafety.csv_upload`).
 
 Nothing here writes: `policies.services.training.training_records_import` reads the file again, inside its
 transaction, and saves every row or none.
 """
 
-import csv
-import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django import forms
 from django.utils import timezone
 
-from esafety.mis_import.parsing import Column, ImportFileError, RowError, normalise, template_csv
+from esafety import csv_upload
+from esafety.mis_import.parsing import Column, RowError, normalise
 from esafety.mis_import.rows import RowForm
 from esafety.models import School, StaffMember
 from policies.models import TrainingRecord
 
 Kind = TrainingRecord.Kind
-# Records in one file at most: a whole school's training over many years fits.
-MAX_ROWS = 5000
-MAX_BYTES = 1024 * 1024
 
 COLUMNS: tuple[Column, ...] = (
     Column(
@@ -66,7 +62,16 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("notes", "Notes", aliases=("Note", "Comments"), example="Whole-staff INSET day"),
 )
-FIELDS = tuple(column.key for column in COLUMNS)
+# Records in one file at most (5,000): a whole school's training over many years fits.
+FORMAT = csv_upload.CsvFormat(
+    columns=COLUMNS,
+    holds="courses",
+    each="course",
+    save_as="Save the spreadsheet as CSV (comma separated).",
+    template_name="staff-training-template.csv",
+    one_of=("staff_code", "email"),
+)
+FIELDS = FORMAT.fields
 # What a row saves on the record, besides the member of staff.
 RECORD_FIELDS = ("kind", "course", "provider", "completed_on", "expires_on", "notes")
 
@@ -129,15 +134,6 @@ class TrainingRow(RowForm):
         return cleaned
 
 
-def _message(form_field: forms.Field | None, message: str) -> str:
-    """Django's words for a bad value, as a sentence about the column ("Course is too long…")."""
-    if message == "This field is required.":
-        return "is empty, and it is needed."
-    if message.startswith("Ensure this value has at most") and form_field is not None:
-        return f"is too long: at most {form_field.max_length} characters."
-    return message
-
-
 @dataclass
 class PlannedRow:
     """A row without errors: the record it adds, or one already in the register."""
@@ -157,11 +153,8 @@ class PlannedRow:
 
 
 @dataclass
-class CheckedFile:
-    columns: list[str]  # the file's headers that were read
-    ignored: list[str]  # the file's other headers
-    rows: list[PlannedRow]
-    errors: list[RowError]
+class CheckedFile(csv_upload.CheckedFile):
+    rows: list[PlannedRow] = field(default_factory=list)
 
     @property
     def new(self) -> int:
@@ -170,60 +163,6 @@ class CheckedFile:
     @property
     def already(self) -> int:
         return sum(1 for row in self.rows if row.already)
-
-    @property
-    def error_lines(self) -> int:
-        return len({error.row for error in self.errors})
-
-    @property
-    def lines_read(self) -> int:
-        return len(self.rows) + self.error_lines
-
-
-def decode(data: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (with or without the mark Excel adds), else Windows-1252."""
-    if b"\x00" in data[:2048]:
-        raise ImportFileError("This does not look like a CSV file. Save the spreadsheet as CSV (comma separated).")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _read(text: str) -> tuple[dict[str, str], list[str], list[tuple[int, dict[str, str]]]]:
-    """The file's columns matched to ours, its other headers, and its rows (with their line numbers)."""
-    sample = text[:4096]
-    dialect = csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    headers = [h.strip() for h in (reader.fieldnames or []) if h is not None]
-    if not headers:
-        raise ImportFileError("The file is empty: it needs a header row with the column names, then one row per course.")
-    by_name = {normalise(h): h for h in headers}
-    mapping = {}
-    for column in COLUMNS:
-        found = next((by_name[name] for name in column.names() if name in by_name), None)
-        if found:
-            mapping[column.key] = found
-    missing = [column.header for column in COLUMNS if column.required and column.key not in mapping]
-    if "staff_code" not in mapping and "email" not in mapping:
-        missing.insert(0, "Staff Code or Email")
-    if missing:
-        raise ImportFileError(
-            f"This file has no {' or '.join(missing)} column, which {'are' if len(missing) > 1 else 'is'} needed. "
-            f"The columns found were: {', '.join(headers[:12])}{'…' if len(headers) > 12 else ''}. "
-            "Download the template to see the columns we read."
-        )
-    rows = []
-    for index, raw in enumerate(reader):
-        if raw is None or not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
-            continue  # a blank line, e.g. at the end of an Excel export
-        rows.append((index + 2, {key: (raw.get(header) or "").strip() for key, header in mapping.items()}))
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS:,} courses. Split it into smaller files.")
-    if not rows:
-        raise ImportFileError("The file has a header row but no courses under it.")
-    ignored = [h for h in headers if h not in mapping.values()]
-    return mapping, ignored, rows
 
 
 def _key(staff_member_id, data: dict) -> tuple:
@@ -242,8 +181,8 @@ def check_file(school: School, text: str, *, lock: bool = False) -> CheckedFile:
     for their past training), its kind and dates read; or `ImportFileError` saying why the file cannot be used.
     `lock`: the school's staff are read under a row lock, so that two imports of one file do not both add it.
     """
-    mapping, ignored, raw_rows = _read(text)
-    headers = {column.key: mapping.get(column.key, column.header) for column in COLUMNS}
+    parsed = FORMAT.read(text)
+    mapping, headers = parsed.mapping, FORMAT.headers(parsed)
     staff = StaffMember.objects.for_school(school).order_by("pk")
     if lock:
         staff = staff.select_for_update()
@@ -255,13 +194,9 @@ def check_file(school: School, text: str, *, lock: bool = False) -> CheckedFile:
     recorded = _existing(school)
     seen: dict[tuple, int] = {}
     planned, errors = [], []
-    for line, values in raw_rows:
+    for line, values in parsed.numbered_rows():
         form = TrainingRow({name: values.get(name, "") for name in FIELDS}, None)
-        row_errors = []
-        if not form.is_valid():
-            for name, messages in form.errors.items():
-                for message in messages:
-                    row_errors.append(RowError(line, headers.get(name, "(row)"), _message(form.fields.get(name), message)))
+        row_errors = [] if form.is_valid() else csv_upload.row_errors(form, line, headers)
         code = (values.get("staff_code") or "").lower()
         email = (values.get("email") or "").lower()
         member = (by_code.get(code) if code else None) or (by_email.get(email) if email else None)
@@ -285,10 +220,5 @@ def check_file(school: School, text: str, *, lock: bool = False) -> CheckedFile:
         seen[key] = line
         planned.append(PlannedRow(line=line, staff_member=member, data=data, already=key in recorded))
     return CheckedFile(
-        columns=[mapping[name] for name in FIELDS if name in mapping], ignored=ignored, rows=planned, errors=errors
+        columns=[mapping[name] for name in FIELDS if name in mapping], ignored=parsed.ignored, rows=planned, errors=errors
     )
-
-
-def template() -> str:
-    """A CSV file with our column names and one example row, offered for download."""
-    return template_csv(COLUMNS)

@@ -1,20 +1,17 @@
 """The school's own devices lent to staff: the register, lending and taking back, losses, the CSV import."""
 
 from django import forms
-from django.core import signing
 from django.utils import timezone
 
 from devices import device_import
 from devices.models import DeviceLoss, SchoolDevice
 from devices.services.loans import DEVICE_FIELDS
+from esafety import csv_upload
 from esafety.filters import SEARCH_MAX_LENGTH
-from esafety.mis_import.parsing import ImportFileError
 
 DATE_ISO = "%Y-%m-%d"
 DATE_FORMATS = [DATE_ISO, "%d/%m/%Y"]
 Status = SchoolDevice.Status
-# An upload waits this long for its confirmation (seconds).
-UPLOAD_MAX_AGE = 60 * 60
 
 
 class DatePickerInput(forms.DateInput):
@@ -211,56 +208,10 @@ class DeviceFilterForm(forms.Form):
         self.fields["device_set"].choices = [("", "Any")] + [(s, s) for s in sets]
 
 
-def _upload_salt(school, user) -> str:
-    return f"devices.device_import:{school.pk}:{user.pk}"
+class DeviceImportForm(csv_upload.CsvUploadForm):
+    csv_format = device_import.FORMAT
+    file_label = "CSV file of the register"
 
 
-def sign_upload(*, school, user, file_name: str, text: str) -> str:
-    """The checked file, carried in the confirmation form: signed for this user at this school, compressed."""
-    return signing.dumps({"name": file_name, "text": text}, salt=_upload_salt(school, user), compress=True)
-
-
-class DeviceImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file of the register",
-        help_text="Comma-separated (.csv), with a header row. Download the template to see the columns.",
-        error_messages={
-            "empty": "The file is empty: it needs a header row with the column names, then one row per device.",
-            "required": "Choose the CSV file to upload.",
-        },
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".txt", ".tsv")):
-            raise forms.ValidationError("This is not a CSV file. Export the register as CSV (comma separated).")
-        if upload.size > device_import.MAX_BYTES:
-            raise forms.ValidationError(
-                f"This file is {upload.size / 1024:.0f} KB; the most we take is {device_import.MAX_BYTES // 1024} KB. "
-                "Export only the columns of the template, or split the file."
-            )
-        try:
-            self.text = device_import.decode(upload.read())
-        except ImportFileError as error:
-            raise forms.ValidationError(str(error)) from error
-        return upload
-
-
-class DeviceImportConfirmForm(forms.Form):
-    """The confirmation of a checked file: the file itself comes back, signed, so that nothing is kept meanwhile."""
-
-    upload = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Upload the file again."})
-
-    def __init__(self, *args, school, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.school, self.user = school, user
-
-    def clean_upload(self):
-        try:
-            data = signing.loads(self.cleaned_data["upload"], salt=_upload_salt(self.school, self.user), max_age=UPLOAD_MAX_AGE)
-        except signing.SignatureExpired as error:
-            raise forms.ValidationError("This upload was checked more than an hour ago: upload the file again.") from error
-        except signing.BadSignature as error:
-            raise forms.ValidationError("This upload cannot be read: upload the file again.") from error
-        self.file_name, self.text = data["name"], data["text"]
-        return self.cleaned_data["upload"]
+class DeviceImportConfirmForm(csv_upload.CsvConfirmForm):
+    salt = "devices.device_import"

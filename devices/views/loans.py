@@ -3,16 +3,13 @@ The school's own devices lent to staff: the register kept by IT and the office, 
 for every member of staff, devices lost or stolen with the DSL's breach assessment, and the register's CSV import.
 """
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from devices import device_import as register_file
+from devices import device_import as device_import_file
 from devices.forms.loans import (
     AssessmentForm,
     BulkReturnForm,
@@ -23,16 +20,15 @@ from devices.forms.loans import (
     LossForm,
     ReturnForm,
     SchoolDeviceForm,
-    sign_upload,
 )
 from devices.models import DeviceLoss, SchoolDevice
 from devices.selectors import loans as selectors
 from devices.services import loans as services
 from devices.services.loans import DEVICE_FIELDS, AlreadyDone
 from esafety.access import capability_required
+from esafety.csv_upload import CsvImport
 from esafety.history import history_for
 from esafety.listing import page_of, query_without_page
-from esafety.mis_import.parsing import ImportFileError
 from esafety.roles import Capability
 from esafety.selectors import staff_for
 
@@ -315,69 +311,36 @@ def loss_assess(request, loss_id):
 # --- Importing the register ---------------------------------------------------------------------------------------
 
 
-def _import_page(request, *, status=200, **context):
-    return render(
-        request,
-        "devices/loans/device_import.html",
-        {"columns": register_file.COLUMNS, "max_rows": register_file.MAX_ROWS, **context},
-        status=status,
-    )
-
-
-def _checked(school, text: str) -> tuple[register_file.CheckedFile | None, str]:
-    """The upload checked: the preview with the errors of every bad row, or why the file cannot be read."""
-    try:
-        return register_file.check_file(school, text), ""
-    except ImportFileError as error:
-        return None, str(error)
-    except (csv.Error, ValueError):  # the csv module's errors on a broken file
-        return None, "This file could not be read as CSV. Export it again as CSV (comma separated)."
+REGISTER_IMPORT = CsvImport(
+    upload_form=DeviceImportForm,
+    confirm_form=DeviceImportConfirmForm,
+    check=device_import_file.check_file,
+    save=services.school_devices_import,
+    template_name="devices/loans/device_import.html",
+    base_template="devices/base.html",
+    url_names=("devices:device_import", "devices:device_import_confirm", "devices:device_import_template"),
+)
 
 
 @capability_required(C.LEND_DEVICES)
 def device_import(request):
     """Upload a CSV file of the register: every row is checked and the changes shown; nothing is saved until confirmed."""
-    if request.method != "POST":
-        return _import_page(request, form=DeviceImportForm())
-    form = DeviceImportForm(request.POST, request.FILES)
-    if form.is_valid():
-        file_name = form.cleaned_data["file"].name
-        checked, problem = _checked(request.access.school, form.text)
-        if problem:
-            form.add_error("file", problem)
-        else:
-            confirm = None
-            if not checked.errors:
-                upload = sign_upload(school=request.access.school, user=request.user, file_name=file_name, text=form.text)
-                confirm = DeviceImportConfirmForm(school=request.access.school, user=request.user, initial={"upload": upload})
-            return _import_page(request, checked=checked, file_name=file_name, confirm_form=confirm, form=DeviceImportForm())
-    return _import_page(request, form=form, status=400)
+    return REGISTER_IMPORT.upload(request)
 
 
 @require_POST
 @capability_required(C.LEND_DEVICES)
 def device_import_confirm(request):
     """Import the checked file: every row or none, checked again against the register as it is now."""
-    school = request.access.school
-    confirm = DeviceImportConfirmForm(request.POST, school=school, user=request.user)
-    if not confirm.is_valid():
-        messages.error(request, " ".join(confirm.errors["upload"]))
-        return _import_page(request, form=DeviceImportForm(), status=400)
-    try:
-        checked = services.school_devices_import(school=school, actor=request.user, text=confirm.text)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        checked, _ = _checked(school, confirm.text)
-        return _import_page(request, checked=checked, file_name=confirm.file_name, form=DeviceImportForm(), status=400)
-    messages.success(
+    return REGISTER_IMPORT.confirm(
         request,
-        f"Imported from {confirm.file_name}: {checked.new} added, {checked.updated} updated, {checked.unchanged} unchanged.",
+        done=lambda checked, file_name: (
+            f"Imported from {file_name}: {checked.new} added, {checked.updated} updated, {checked.unchanged} unchanged."
+        ),
+        then="devices:device_list",
     )
-    return redirect("devices:device_list")
 
 
 @capability_required(C.LEND_DEVICES)
 def device_import_template(request):
-    response = HttpResponse(register_file.template(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="school-devices-template.csv"'
-    return response
+    return device_import_file.FORMAT.template_response()

@@ -36,6 +36,16 @@ class ParsedFile:
     headers: list[str]
     mapping: dict[str, str]  # column key -> header in the file
     rows: list[dict[str, str]]
+    lines: list[int]  # each row's line, as the spreadsheet numbers it: the header is line 1
+
+    @property
+    def ignored(self) -> list[str]:
+        """The file's headers that match none of our columns."""
+        read = set(self.mapping.values())
+        return [header for header in self.headers if header not in read]
+
+    def numbered_rows(self) -> list[tuple[int, dict[str, str]]]:
+        return list(zip(self.lines, self.rows, strict=True))
 
 
 @dataclass
@@ -48,27 +58,39 @@ class RowError:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
-def decode_upload(data: bytes) -> str:
-    """Text of an uploaded file: UTF-8 (with or without BOM), else Windows-1252 as Excel saves it."""
+def decode_upload(data: bytes, *, save_as: str = "Export the report from the MIS as CSV (comma separated).") -> str:
+    """
+    Text of an uploaded file: UTF-8 (with or without BOM), else Windows-1252 as Excel saves it. `save_as` tells
+    the user how to make a CSV file when this is not one.
+    """
     if b"\x00" in data[:2048]:
-        raise ImportFileError("This does not look like a CSV file. Export the report from the MIS as CSV (comma separated).")
+        raise ImportFileError(f"This does not look like a CSV file. {save_as}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
 
 
-def parse_csv(text: str, columns: Sequence[Column], *, holds: str, max_rows: int | None = None) -> ParsedFile:
+def parse_csv(
+    text: str,
+    columns: Sequence[Column],
+    *,
+    holds: str,
+    each: str = "person",
+    max_rows: int | None = None,
+    one_of: Sequence[str] = (),
+) -> ParsedFile:
     """
     Read the rows and match the headers to `columns`, or explain in plain words why the file cannot be
-    used. `holds` names what the file holds, for those words ("pupils").
+    used. `holds` names what the rows are, in the plural ("pupils"), and `each` one of them ("person");
+    `one_of`: the keys of columns of which the file needs at least one.
     """
     sample = text[:4096]
     dialect = csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     headers = [h.strip() for h in (reader.fieldnames or []) if h is not None]
     if not headers:
-        raise ImportFileError("The file is empty: it needs a header row with the column names, then one row per person.")
+        raise ImportFileError(f"The file is empty: it needs a header row with the column names, then one row per {each}.")
     by_name = {normalise(h): h for h in headers}
     mapping, missing = {}, []
     for column in columns:
@@ -77,23 +99,26 @@ def parse_csv(text: str, columns: Sequence[Column], *, holds: str, max_rows: int
             mapping[column.key] = found
         elif column.required:
             missing.append(column.header)
+    if one_of and not any(key in mapping for key in one_of):
+        missing.insert(0, " or ".join(column.header for column in columns if column.key in one_of))
     if missing:
         raise ImportFileError(
             f"This file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}, which "
-            f"{'are' if len(missing) > 1 else 'is'} needed for {holds}. "
+            f"{'are' if len(missing) > 1 else 'is'} needed to import {holds}. "
             f"The columns found were: {', '.join(headers[:12])}{'…' if len(headers) > 12 else ''}. "
             "Download the template to see the columns we read."
         )
-    rows = []
-    for raw in reader:
+    rows, lines = [], []
+    for index, raw in enumerate(reader):
         if raw is None or not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
             continue  # blank line at the end of an Excel export
         rows.append({key: (raw.get(header) or "").strip() for key, header in mapping.items()})
+        lines.append(index + 2)
         if max_rows and len(rows) > max_rows:
-            raise ImportFileError(f"The file has more than {max_rows:,} rows. Split it, or ask for the limit to be raised.")
+            raise ImportFileError(f"The file has more than {max_rows:,} {holds}. Split it into smaller files.")
     if not rows:
-        raise ImportFileError("The file has a header row but no rows of people under it.")
-    return ParsedFile(headers=headers, mapping=mapping, rows=rows)
+        raise ImportFileError(f"The file has a header row but no {holds} under it.")
+    return ParsedFile(headers=headers, mapping=mapping, rows=rows, lines=lines)
 
 
 def template_csv(columns: Sequence[Column]) -> str:

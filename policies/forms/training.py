@@ -3,20 +3,17 @@
 from pathlib import PurePath
 
 from django import forms
-from django.core import signing
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from esafety import csv_upload
 from esafety.filters import SEARCH_MAX_LENGTH
-from esafety.mis_import.parsing import ImportFileError
 from policies import training_import
 from policies.models import PolicySettings, TrainingRecord
 from policies.selectors.training import ORDERS, Expiry
 
 DATE_ISO = "%Y-%m-%d"
 DATE_FORMATS = [DATE_ISO, "%d/%m/%Y"]
-# An upload waits this long for its confirmation (seconds).
-UPLOAD_MAX_AGE = 60 * 60
 # Certificates: a PDF or a photo of the paper one, each recognised by its first bytes as well as its name.
 CERTIFICATE_MAX_BYTES = 5 * 1024 * 1024
 CERTIFICATE_TYPES = {
@@ -154,59 +151,13 @@ class TrainingFilterForm(forms.Form):
     order = forms.ChoiceField(label="Sort by", required=False, choices=[(key, label) for key, (label, _) in ORDERS.items()])
 
 
-def _upload_salt(school, user) -> str:
-    return f"policies.training_import:{school.pk}:{user.pk}"
+class TrainingImportForm(csv_upload.CsvUploadForm):
+    csv_format = training_import.FORMAT
+    file_label = "CSV file of training records"
 
 
-def sign_upload(*, school, user, file_name: str, text: str) -> str:
-    """The checked file, carried in the confirmation form: signed for this user at this school, compressed."""
-    return signing.dumps({"name": file_name, "text": text}, salt=_upload_salt(school, user), compress=True)
-
-
-class TrainingImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file of training records",
-        help_text="Comma-separated (.csv), with a header row. Download the template to see the columns.",
-        error_messages={
-            "empty": "The file is empty: it needs a header row with the column names, then one row per course.",
-            "required": "Choose the CSV file to upload.",
-        },
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".txt", ".tsv")):
-            raise forms.ValidationError("This is not a CSV file. Save the spreadsheet as CSV (comma separated).")
-        if upload.size > training_import.MAX_BYTES:
-            raise forms.ValidationError(
-                f"This file is {upload.size / 1024:.0f} KB; the most we take is {training_import.MAX_BYTES // 1024} KB. "
-                "Keep only the columns of the template, or split the file."
-            )
-        try:
-            self.text = training_import.decode(upload.read())
-        except ImportFileError as error:
-            raise forms.ValidationError(str(error)) from error
-        return upload
-
-
-class TrainingImportConfirmForm(forms.Form):
-    """The confirmation of a checked file: the file itself comes back, signed, so that nothing is kept meanwhile."""
-
-    upload = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Upload the file again."})
-
-    def __init__(self, *args, school, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.school, self.user = school, user
-
-    def clean_upload(self):
-        try:
-            data = signing.loads(self.cleaned_data["upload"], salt=_upload_salt(self.school, self.user), max_age=UPLOAD_MAX_AGE)
-        except signing.SignatureExpired as error:
-            raise forms.ValidationError("This upload was checked more than an hour ago: upload the file again.") from error
-        except signing.BadSignature as error:
-            raise forms.ValidationError("This upload cannot be read: upload the file again.") from error
-        self.file_name, self.text = data["name"], data["text"]
-        return self.cleaned_data["upload"]
+class TrainingImportConfirmForm(csv_upload.CsvConfirmForm):
+    salt = "policies.training_import"
 
 
 def _whole_number(name: str, most: int) -> forms.IntegerField:

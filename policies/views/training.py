@@ -4,13 +4,12 @@ teacher), who is due or overdue, My training for every member of staff, certific
 records.
 """
 
-import csv
 import mimetypes
 from pathlib import PurePath
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from esafety.access import capability_required
 from esafety.audit import access_log_write
+from esafety.csv_upload import CsvImport
 from esafety.history import history_for
 from esafety.listing import page_of, query_without_page
-from esafety.mis_import.parsing import ImportFileError
 from esafety.models import AccessLogEntry
 from esafety.roles import Capability
 from policies import training_import
@@ -29,7 +28,6 @@ from policies.forms.training import (
     TrainingImportConfirmForm,
     TrainingImportForm,
     TrainingRecordForm,
-    sign_upload,
 )
 from policies.selectors import training as selectors
 from policies.services import training as services
@@ -228,71 +226,39 @@ def my_training(request):
 # --- Importing past records -----------------------------------------------------------------------------------------
 
 
-def _import_page(request, *, status=200, **context):
-    return render(
-        request,
-        "policies/training/import.html",
-        {"columns": training_import.COLUMNS, "max_rows": training_import.MAX_ROWS, **context},
-        status=status,
-    )
-
-
-def _checked(school, text: str) -> tuple[training_import.CheckedFile | None, str]:
-    """The upload checked: the preview with the errors of every bad row, or why the file cannot be read."""
-    try:
-        return training_import.check_file(school, text), ""
-    except ImportFileError as error:
-        return None, str(error)
-    except (csv.Error, ValueError):  # the csv module's errors on a broken file
-        return None, "This file could not be read as CSV. Save it again as CSV (comma separated)."
+TRAINING_IMPORT = CsvImport(
+    upload_form=TrainingImportForm,
+    confirm_form=TrainingImportConfirmForm,
+    check=training_import.check_file,
+    save=services.training_records_import,
+    template_name="policies/training/import.html",
+    base_template="policies/base.html",
+    url_names=("policies:training_import", "policies:training_import_confirm", "policies:training_import_template"),
+    # A file of courses all recorded already has nothing to import.
+    confirmable=lambda checked: not checked.errors and checked.new,
+)
 
 
 @capability_required(C.MANAGE_TRAINING)
 def training_import_upload(request):
     """Upload a CSV file of past training: every row is checked and shown; nothing is saved until confirmed."""
-    if request.method != "POST":
-        return _import_page(request, form=TrainingImportForm())
-    form = TrainingImportForm(request.POST, request.FILES)
-    if form.is_valid():
-        school = request.access.school
-        file_name = form.cleaned_data["file"].name
-        checked, problem = _checked(school, form.text)
-        if problem:
-            form.add_error("file", problem)
-        else:
-            confirm = None
-            if not checked.errors and checked.new:
-                upload = sign_upload(school=school, user=request.user, file_name=file_name, text=form.text)
-                confirm = TrainingImportConfirmForm(school=school, user=request.user, initial={"upload": upload})
-            return _import_page(request, checked=checked, file_name=file_name, confirm_form=confirm, form=TrainingImportForm())
-    return _import_page(request, form=form, status=400)
+    return TRAINING_IMPORT.upload(request)
 
 
 @require_POST
 @capability_required(C.MANAGE_TRAINING)
 def training_import_confirm(request):
     """Import the checked file: every row or none, checked again against the staff and records as they are now."""
-    school = request.access.school
-    confirm = TrainingImportConfirmForm(request.POST, school=school, user=request.user)
-    if not confirm.is_valid():
-        messages.error(request, " ".join(confirm.errors["upload"]))
-        return _import_page(request, form=TrainingImportForm(), status=400)
-    try:
-        checked = services.training_records_import(school=school, actor=request.user, text=confirm.text)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        checked, _ = _checked(school, confirm.text)
-        return _import_page(request, checked=checked, file_name=confirm.file_name, form=TrainingImportForm(), status=400)
-    messages.success(
+    return TRAINING_IMPORT.confirm(
         request,
-        f"Imported from {confirm.file_name}: {checked.new} course{'' if checked.new == 1 else 's'} added, "
-        f"{checked.already} already recorded.",
+        done=lambda checked, file_name: (
+            f"Imported from {file_name}: {checked.new} course{'' if checked.new == 1 else 's'} added, "
+            f"{checked.already} already recorded."
+        ),
+        then="policies:training_list",
     )
-    return redirect("policies:training_list")
 
 
 @capability_required(C.MANAGE_TRAINING)
 def training_import_template(request):
-    response = HttpResponse(training_import.template(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="staff-training-template.csv"'
-    return response
+    return training_import.FORMAT.template_response()

@@ -14,12 +14,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from devices.forms.loans import sign_upload
+from devices.forms.loans import DeviceImportConfirmForm
 from devices.models import DeviceLoan, SchoolDevice
 from devices.services import loans as services
 from esafety.scoping import scope
 
 pytestmark = pytest.mark.django_db
+
+
+def signed_for(**kwargs) -> str:
+    """The hidden field of a confirmation, as the upload step signs it."""
+    return DeviceImportConfirmForm.for_file(**kwargs).initial["upload"]
+
 
 IMPORT = reverse("devices:device_import")
 CONFIRM = reverse("devices:device_import_confirm")
@@ -170,7 +176,7 @@ def test_the_service_refuses_a_file_with_any_bad_row(cast):
 @pytest.mark.parametrize(
     ("text", "name", "message"),
     [
-        ("Tag Number,Type\nX,Laptop\n", "register.csv", "This file has no Asset Tag column, which is needed."),
+        ("Tag Number,Type\nX,Laptop\n", "register.csv", "This file has no Asset Tag column, which is needed to import devices."),
         ("Asset Tag,Kind\n", "register.csv", "The file has a header row but no devices under it."),
         ("Asset Tag,Kind\nX,Laptop\n", "register.xlsx", "This is not a CSV file."),
     ],
@@ -213,7 +219,7 @@ def test_a_confirmation_is_for_its_uploader_at_their_school_within_the_hour(cast
     with scope(school=cast.b.school):
         assert not SchoolDevice.objects.filter(asset_tag="NEW-1").exists()
     # A signature made for this user at this school still works.
-    fresh = sign_upload(school=cast.a.school, user=cast.a.users["it"], file_name="r.csv", text="Asset Tag,Kind\nNEW-1,Laptop\n")
+    fresh = signed_for(school=cast.a.school, user=cast.a.users["it"], file_name="r.csv", text="Asset Tag,Kind\nNEW-1,Laptop\n")
     login(cast.a.users["it"]).post(CONFIRM, {"upload": fresh})
     assert SchoolDevice.objects.filter(asset_tag="NEW-1").exists()
 

@@ -153,7 +153,7 @@ def test_a_file_in_the_wrong_format_is_refused_with_a_clear_message_and_nothing_
             "This file has no Adno, Legal Surname, Legal Forename, DOB, Year columns",
         ),
         ("pupils.csv", b"", "The file is empty"),
-        ("pupils.csv", PUPILS_HEADER.encode(), "no rows of people under it"),
+        ("pupils.csv", PUPILS_HEADER.encode(), "no pupils under it"),
     ]
     for name, content, message in cases:
         response = client.post(reverse("import_list"), {"kind": "pupils", "file": SimpleUploadedFile(name, content)})

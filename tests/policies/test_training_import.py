@@ -17,12 +17,18 @@ from django.urls import reverse
 from esafety.history import history_for
 from esafety.models import StaffMember
 from esafety.scoping import scope
-from policies.forms.training import sign_upload
+from policies.forms.training import TrainingImportConfirmForm
 from policies.models import TrainingRecord
 from policies.services import training as services
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+def signed_for(**kwargs) -> str:
+    """The hidden field of a confirmation, as the upload step signs it."""
+    return TrainingImportConfirmForm.for_file(**kwargs).initial["upload"]
+
 
 IMPORT = reverse("policies:training_import")
 CONFIRM = reverse("policies:training_import_confirm")
@@ -135,7 +141,7 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_can_be_imported(c
     "text,message",
     [
         ("", "Choose the CSV file to upload."),
-        ("Name,Course\nA,B\n", "This file has no Staff Code or Email or Kind or Completed On column"),
+        ("Name,Course\nA,B\n", "This file has no Staff Code or Email, Kind, Completed On columns, which are needed to import courses."),
         ("Staff Code,Kind,Course,Completed On\n", "The file has a header row but no courses under it."),
     ],
 )
@@ -163,11 +169,11 @@ def test_the_confirmation_checks_again_and_saves_every_row_or_none(cast, login):
 
 
 def test_a_confirmation_signed_for_someone_else_or_long_ago_is_refused(cast, login):
-    signed = sign_upload(school=cast.a.school, user=cast.a.users["dsl"], file_name="x.csv", text=GOOD)
+    signed = signed_for(school=cast.a.school, user=cast.a.users["dsl"], file_name="x.csv", text=GOOD)
     response = login(cast.a.users["lead"]).post(CONFIRM, {"upload": signed})
     assert response.status_code == 400 and "This upload cannot be read: upload the file again." in page(response)
     with time_machine.travel("2020-01-01 10:00 +0000", tick=False):
-        old = sign_upload(school=cast.a.school, user=cast.a.users["lead"], file_name="x.csv", text=GOOD)
+        old = signed_for(school=cast.a.school, user=cast.a.users["lead"], file_name="x.csv", text=GOOD)
     response = login(cast.a.users["lead"]).post(CONFIRM, {"upload": old})
     assert "more than an hour ago" in page(response)
     assert not TrainingRecord.objects.filter(course="Level 1 safeguarding").exists()
