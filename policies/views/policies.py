@@ -257,7 +257,8 @@ def version_document(request, version_id):
 def version_approve(request, version_id):
     """Record a draft's approval: who, at which meeting, when, and when the next review is due."""
     version = selectors.get_version_or_404(request.access, version_id)
-    policy = version.policy
+    # As the register reads it: with the version in force, which the approval supersedes.
+    policy = selectors.get_policy_or_404(request.access, version.policy_id)
     if version.status != Status.DRAFT or policy.retired_on is not None:
         messages.warning(request, f"Version {version.version} is not a draft waiting for approval.")
         return redirect("policies:version_detail", version_id=version.pk)

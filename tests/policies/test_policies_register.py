@@ -276,6 +276,7 @@ def test_the_lead_approves_a_draft_and_the_version_before_is_superseded(cast, lo
     url = version_url("version_approve", draft)
     page = page_of(client.get(url))
     assert "Leave it empty for 12 months after the approval" in page
+    assert f"Once approved, version 2.0 is in force and version {before.version} is superseded." in page
     assert f'value="{timezone.localdate().isoformat()}"' in client.get(url).content.decode()
     approved_on = timezone.localdate() - timedelta(days=3)
     response = client.post(

@@ -141,7 +141,10 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_can_be_imported(c
     "text,message",
     [
         ("", "Choose the CSV file to upload."),
-        ("Name,Course\nA,B\n", "This file has no Staff Code or Email, Kind, Completed On columns, which are needed to import courses."),
+        (
+            "Name,Course\nA,B\n",
+            "This file has no Staff Code or Email, Kind, Completed On columns, which are needed to import courses.",
+        ),
         ("Staff Code,Kind,Course,Completed On\n", "The file has a header row but no courses under it."),
     ],
 )
