@@ -164,11 +164,12 @@ def _tally(ctx: ReportContext, types: list[ConsentType], on: date) -> Tally:
     # A withdrawal after the day leaves the answer a yes on the day.
     yes = Q(in_force__agreed=True) & (Q(in_force__withdrawn_on__isnull=True) | Q(in_force__withdrawn_on__gt=on))
     no = Q(in_force__agreed=False) | Q(in_force__withdrawn_on__lte=on)
+    # Named by the type's place in the list, not its id: the same query, whatever the school (a trust's report).
     counts = {}
-    for consent_type in types:
+    for index, consent_type in enumerate(types):
         of_type = Q(in_force__consent_type_id=consent_type.pk)
-        counts[f"yes_{consent_type.pk}"] = Count("pk", distinct=True, filter=of_type & yes)
-        counts[f"no_{consent_type.pk}"] = Count("pk", distinct=True, filter=of_type & no)
+        counts[f"yes_{index}"] = Count("pk", distinct=True, filter=of_type & yes)
+        counts[f"no_{index}"] = Count("pk", distinct=True, filter=of_type & no)
     rows = (
         Pupil.objects.for_school(ctx.school)
         .current(on)
@@ -182,9 +183,9 @@ def _tally(ctx: ReportContext, types: list[ConsentType], on: date) -> Tally:
     for row in rows:
         year = row["year_group_id"]
         tally.on_roll[year] = row["pupils"]
-        for consent_type in types:
-            tally.yes[consent_type.pk, year] = row[f"yes_{consent_type.pk}"]
-            tally.no[consent_type.pk, year] = row[f"no_{consent_type.pk}"]
+        for index, consent_type in enumerate(types):
+            tally.yes[consent_type.pk, year] = row[f"yes_{index}"]
+            tally.no[consent_type.pk, year] = row[f"no_{index}"]
     return tally
 
 
