@@ -48,12 +48,16 @@ class RequestFilter(django_filters.FilterSet):
         model = FilterExceptionRequest
         fields = ["q", "status", "group", "requester", "since", "until"]
 
-    def __init__(self, data=None, *args, school, **kwargs):
+    def __init__(self, data=None, *args, school, whole_register: bool, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.school = school
         self.filters["group"].queryset = FilterGroup.objects.for_school(school)
-        askers = FilterExceptionRequest.objects.for_school(school).values("requested_by")
-        self.filters["requester"].queryset = User.objects.filter(pk__in=askers).order_by("full_name")
+        if whole_register:
+            askers = FilterExceptionRequest.objects.for_school(school).values("requested_by")
+            self.filters["requester"].queryset = User.objects.filter(pk__in=askers).order_by("full_name")
+        else:
+            # A member of staff sees their own requests: the choice of who asked would name everyone else who did.
+            del self.filters["requester"]
 
     @property
     def qs(self):

@@ -28,7 +28,13 @@ Status = FilterExceptionRequest.Status
 
 
 def _filtered(request) -> RequestFilter:
-    return RequestFilter(request.GET, queryset=selectors.requests_for(request.access), school=request.access.school)
+    access = request.access
+    return RequestFilter(
+        request.GET,
+        queryset=selectors.requests_for(access),
+        school=access.school,
+        whole_register=access.can(C.DECIDE_FILTER_EXCEPTION),
+    )
 
 
 @capability_required(C.REQUEST_FILTER_EXCEPTION)
