@@ -34,7 +34,9 @@ from incidents.filters import IncidentFilter, with_severity_rank
 from incidents.models import Incident
 
 HANDLING = (Capability.TRIAGE_INCIDENTS, Capability.HANDLE_STAFF_INCIDENTS, Capability.HANDLE_HEAD_ALLEGATIONS)
-QUEUE_SIZE = 25  # rows shown in each queue; the rest are a link to the filtered list
+# Rows shown in each queue, the most pressing first; the rest are a link to the list, filtered to that queue.
+# Ten a queue fit a screen or two of the page and keep it quick with a large school's thousands of incidents.
+QUEUE_SIZE = 10
 RECENTLY_CLOSED_DAYS = 14
 Status = Incident.Status
 
@@ -348,7 +350,7 @@ CSV_HEADER = [
 
 
 def _csv_row(incident: Incident) -> list[str]:
-    people = "; ".join(f"{p.name} ({p.get_part_display().lower()})" for p in incident.people.all())
+    people = "; ".join(f"{p.name} ({p.get_part_display().lower()})" for p in incident.involved)
     return csv_safe(
         [
             incident.reference,
