@@ -20,7 +20,8 @@ functions of each module listed in `MODULES` and prints one report:
 
 - the page table: median and 95th percentile time and query count of each page
   (Django's test client, DEBUG off), and whether its 95th percentile meets the
-  goal of 100 ms, with a count of the pages that do at the end;
+  goal of 100 ms (1 s for the incident PDF, laid out by WeasyPrint when asked for, as a
+  class's consent slips are), with a count of the pages that do at the end;
 - the MIS import, consents and incidents figures;
 - the governors' report (`bench.reports`): the large school's report built as the
   background job builds it (seconds for the figures and for the charts and PDF,

@@ -24,6 +24,9 @@ from django.test.utils import CaptureQueriesContext
 REPEAT_THRESHOLD = 3
 # The goal for every page: 95 requests in 100 answered within this time. Reported, not asserted.
 P95_GOAL_MS = 100
+# A PDF laid out by WeasyPrint when it is asked for (an incident's record) is a document, not a page: its goal
+# is the one for a class's consent slips, a PDF of the same kind.
+DOCUMENT_GOAL_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class PageTiming:
     # (times, shape) of each query shape repeated REPEAT_THRESHOLD times or more in one request
     repeated: list[tuple[int, str]] = field(default_factory=list)
     size_bytes: int = 0  # the answer's body, as sent (uncompressed)
+    goal_ms: int = P95_GOAL_MS  # for its 95th percentile
 
     @property
     def ok(self) -> bool:
@@ -53,7 +57,7 @@ class PageTiming:
 
     @property
     def meets_goal(self) -> bool:
-        return self.p95_ms <= P95_GOAL_MS
+        return self.p95_ms <= self.goal_ms
 
 
 @dataclass
@@ -90,10 +94,11 @@ class BenchRun:
             self._clients[email] = signed_in_client(email)
         return self._clients[email]
 
-    def page(self, name: str, url: str, *, as_user: str) -> PageTiming:
+    def page(self, name: str, url: str, *, as_user: str, goal_ms: int = P95_GOAL_MS) -> PageTiming:
         """Time `url` for the user and add it to the report's page table."""
         client = self.client_for(as_user)
         timing = time_page(client, url, runs=self.options.runs, warmup=self.options.warmup, name=name, user=as_user)
+        timing.goal_ms = goal_ms
         self.report.pages.append(timing)
         return timing
 
@@ -145,6 +150,9 @@ def time_page(client: Client, url: str, *, runs: int, warmup: int, name: str = "
     for _ in range(warmup):
         status, _ = _request(client, url, capture=False)
     status, queries, size = _request_measured(client, url, capture=True)
+    # The garbage the bench made before (millions of rows generated in bulk, the page before) is collected
+    # now, not in the middle of this page's timings: a worker serving the page would not have it.
+    gc.collect()
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
