@@ -17,10 +17,9 @@ import pytest
 from psycopg import sql
 
 from bench.database import DEFAULT_NAME, MARK, NAME_VARIABLE, DatabaseRefused, bench_database, database_name
+from tests.markers import postgres_only
 
 DEVELOPER_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = urlsplit(DEVELOPER_URL).scheme in ("postgres", "postgresql")
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="needs DATABASE_URL to point at PostgreSQL, as in CI")
 PROJECT = Path(__file__).resolve().parents[2]
 
 

@@ -4,19 +4,13 @@ report's measurements: a copy has the school's incidents and pupils as its own, 
 foreign key of the copied rows points at a row that exists. PostgreSQL only, as the copying is (as CI runs it).
 """
 
-import os
-from urllib.parse import urlsplit
-
-import pytest
 from django.db import connection
 
 from bench.trust_clone import clone_plan, schools_clone
 from esafety.models import Pupil, School
 from esafety.scoping import scope
 from incidents.models import Incident, IncidentPerson
-
-ON_POSTGRES = urlsplit(os.environ.get("DATABASE_URL", "")).scheme in ("postgres", "postgresql")
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="needs DATABASE_URL to point at PostgreSQL, as in CI")
+from tests.markers import postgres_only
 
 
 def counts(school):
