@@ -85,13 +85,9 @@ def slips(run: BenchRun) -> None:
     )
     # The forms are rendered in PDF_PROCESSES processes of their own: their memory is not the task's.
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    together = (
-        f"all together {machine.peak_mb:.0f} MB at most at once (sampled every 50 ms)"
-        if machine.peak_mb is not None
-        else f"all together at most {memory.peak_mb + settings.PDF_PROCESSES * children:.0f} MB (each one's peak added up)"
-    )
     lines.append(
-        f"  rendered in {settings.PDF_PROCESSES} processes besides the task's, the largest peaking at {children:.0f} MB; {together}"
+        f"  rendered in {settings.PDF_PROCESSES} processes besides the task's, the largest peaking at {children:.0f} MB; "
+        f"all together {machine.peak_mb:.0f} MB at most at once (sampled every 50 ms)"
     )
     if memory.since_start:
         lines.append("* This system cannot reset the peak: it is the peak since the bench started.")

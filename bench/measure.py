@@ -9,7 +9,6 @@ the end. Imported after `django.setup()`.
 import contextlib
 import ctypes
 import gc
-import os
 import re
 import statistics
 import threading
@@ -281,51 +280,38 @@ class ProcessTreeMemory:
     """
     The peak of the resident memory (RSS) of this process and all its children together inside the block, in MB:
     what a job that lays out PDFs in processes of its own takes of the machine at once. Sampled by a thread every
-    50 ms, so a shorter peak may be missed. Linux only (/proc); elsewhere `peak_mb` is None.
+    50 ms (psutil), so a shorter peak may be missed.
     """
 
     INTERVAL = 0.05
 
     def __enter__(self):
         self.peak_mb = _tree_rss_mb()
-        if self.peak_mb is not None:
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._sample, name="bench-memory", daemon=True)
-            self._thread.start()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-memory", daemon=True)
+        self._thread.start()
         return self
 
     def _sample(self) -> None:
         while not self._stop.wait(self.INTERVAL):
-            self.peak_mb = max(self.peak_mb, _tree_rss_mb() or 0)
+            self.peak_mb = max(self.peak_mb, _tree_rss_mb())
 
     def __exit__(self, *exc):
-        if self.peak_mb is not None:
-            self._stop.set()
-            self._thread.join()
-            self.peak_mb = max(self.peak_mb, _tree_rss_mb() or 0)
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, _tree_rss_mb())
         return False
 
 
-def _tree_rss_mb() -> float | None:
-    """The RSS of this process and its descendants, from /proc; None where there is no /proc."""
-    parents = {}
-    try:
-        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return None
-    for entry in entries:
-        # "pid (name) state ppid ...": the name may hold spaces and brackets, so it is cut at the last ")".
-        with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
-            parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-    tree, grown = {os.getpid()}, True
-    while grown:
-        children = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= children
-        grown = bool(children)
-    total = 0
-    for pid in tree:
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/statm") as f:
-            total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _tree_rss_mb() -> float:
+    """The RSS of this process and its descendants; a child that ends while it is read counts for nothing."""
+    import psutil
+
+    me = psutil.Process()
+    total = me.memory_info().rss
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += child.memory_info().rss
     return total / (1024 * 1024)
 
 
